@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command (README, CI): setup, every suite in build/, then the unit
+# and fuzz suites again under AddressSanitizer + UndefinedBehaviorSanitizer in
+# build-asan/ (built with the other interpreter dispatch, so both are tested).
+# Set REPRISE_LONG_TESTS=1 for the long form (more seeds, more cases).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+echo "== meson test (build/)" >&2
+meson test -C build --print-errorlogs
+
+echo "== unit + fuzz under ASan/UBSan (build-asan/)" >&2
+if [ ! -f build-asan/build.ninja ]; then
+  meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined \
+    -Ddispatch=switch -Dsamples=false >/dev/null
+fi
+ninja -C build-asan >/dev/null
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+meson test -C build-asan --suite unit --suite fuzz --print-errorlogs

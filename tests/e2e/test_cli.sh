@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# End-to-end checks of the reprise command line: help, versions, exit codes,
+# clear errors on bad input, and `reprise disas` on a real sample agreeing
+# with objdump on every instruction.
+#   test_cli.sh REPRISE SAMPLE_ELF
+set -u
+reprise=$1 sample=$2
+pass=0 fail=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+check() { # name, expected status, command...
+    local name=$1 want=$2; shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+    if [ "$got" = "$want" ]; then pass=$((pass+1)); else
+        fail=$((fail+1)); echo "FAIL: $name: exit $got, want $want"; cat "$tmp/err"; fi
+}
+expect_grep() { # name, pattern, file
+    if grep -q -- "$2" "$3"; then pass=$((pass+1)); else
+        fail=$((fail+1)); echo "FAIL: $1: no '$2' in:"; head -5 "$3"; fi
+}
+
+check "help" 0 "$reprise" --help
+expect_grep "help lists disas" "disas" "$tmp/out"
+check "version" 0 "$reprise" --version
+expect_grep "version" "^reprise [0-9]" "$tmp/out"
+check "no command" 2 "$reprise"
+check "unknown command" 2 "$reprise" frobnicate
+expect_grep "unknown command named" "unknown command 'frobnicate'" "$tmp/err"
+check "disas help" 0 "$reprise" disas --help
+check "disas no file" 2 "$reprise" disas
+check "disas missing file" 1 "$reprise" disas "$tmp/nope"
+expect_grep "missing file named" "nope: No such file" "$tmp/err"
+head -c 3000 /dev/urandom > "$tmp/junk"
+check "disas junk" 1 "$reprise" disas "$tmp/junk"
+expect_grep "junk rejected" "not an ELF file" "$tmp/err"
+check "disas host ELF" 1 "$reprise" disas /bin/true
+expect_grep "wrong machine" "not a 64-bit RISC-V ELF" "$tmp/err"
+# A truncated ELF must give an error or partial output, never a crash.
+head -c 5000 "$sample" > "$tmp/trunc"
+"$reprise" disas "$tmp/trunc" >/dev/null 2>&1; st=$?
+if [ $st -le 2 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: truncated ELF: exit $st"; fi
+
+check "disas sample" 0 "$reprise" disas "$sample"
+expect_grep "main symbol" "<main>:" "$tmp/out"
+# Same instruction text as objdump for every instruction of the sample.
+if command -v riscv64-linux-gnu-objdump >/dev/null; then
+    norm() { awk -F'\t' '/^ *[0-9a-f]+:\t/ { t = $3; if ($4 != "") t = t "\t" $4;
+             sub(/ *#.*/, "", t); sub(/ <[^>]*>$/, "", t); sub(/:$/, "", $1); gsub(/ /, "", $1);
+             print $1 " " t }'; }
+    "$reprise" disas "$sample" | norm > "$tmp/ours"
+    riscv64-linux-gnu-objdump -d -z "$sample" | norm > "$tmp/theirs"
+    if diff "$tmp/theirs" "$tmp/ours" > "$tmp/diff"; then pass=$((pass+1)); else
+        fail=$((fail+1)); echo "FAIL: disas differs from objdump:"; head -20 "$tmp/diff"; fi
+fi
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

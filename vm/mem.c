@@ -1,0 +1,181 @@
+/*
+ * mem.c - guest memory: the reserved host region, page permissions, the
+ * slow paths of guest accesses, and copies for the platform layer.
+ */
+#include "vm_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+static int range_ok(const struct vm *vm, uint64_t addr, uint64_t len)
+{
+    if ((addr | len) & VM_PAGE_MASK) return 0;
+    if (len == 0 || addr >= vm->mem.size || len > vm->mem.size - addr) return 0;
+    return 1;
+}
+
+int vm_mem_init(struct vm_mem *m, unsigned bits, char *err, size_t errlen)
+{
+    m->size = 1ull << bits;
+    m->limit8 = m->size - 8;
+    /* NORESERVE: this is address space, not memory; pages cost memory only
+     * once the guest maps and touches them. */
+    void *h = mmap(NULL, m->size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (h == MAP_FAILED) {
+        snprintf(err, errlen, "cannot reserve %llu bytes of host address space for the guest: %s",
+                 (unsigned long long)m->size, strerror(errno));
+        return -ENOMEM;
+    }
+    size_t npf = (size_t)(m->size >> VM_PAGE_SHIFT);
+    void *pf = mmap(NULL, npf, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                    -1, 0);
+    if (pf == MAP_FAILED) {
+        munmap(h, m->size);
+        snprintf(err, errlen, "cannot allocate the guest page table: %s", strerror(errno));
+        return -ENOMEM;
+    }
+    m->host = h;
+    m->pf = pf;
+    return 0;
+}
+
+void vm_mem_fini(struct vm_mem *m)
+{
+    if (m->host) munmap(m->host, m->size);
+    if (m->pf) munmap(m->pf, (size_t)(m->size >> VM_PAGE_SHIFT));
+    m->host = m->pf = NULL;
+}
+
+static unsigned pf_of_prot(unsigned prot)
+{
+    return PF_MAPPED | ((prot & VM_PROT_READ) ? PF_R : 0) | ((prot & VM_PROT_WRITE) ? PF_W : 0) |
+           ((prot & VM_PROT_EXEC) ? PF_X : 0);
+}
+
+uint64_t vm_addr_limit(const struct vm *vm) { return vm->mem.size; }
+
+int vm_map(struct vm *vm, uint64_t addr, uint64_t len, unsigned prot)
+{
+    if (!range_ok(vm, addr, len) || (prot & ~7u)) return -EINVAL;
+    vm_tb_invalidate_range(vm, addr, addr + len, NULL);
+    /* A fresh private anonymous mapping gives zero-filled pages and drops the
+     * old contents, exactly what a new guest mapping needs. Guest rights are
+     * enforced through pf[], so the host side is always read-write. */
+    void *p = mmap(vm->mem.host + addr, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return -ENOMEM;
+    memset(vm->mem.pf + (addr >> VM_PAGE_SHIFT), (int)pf_of_prot(prot), len >> VM_PAGE_SHIFT);
+    return 0;
+}
+
+int vm_unmap(struct vm *vm, uint64_t addr, uint64_t len)
+{
+    if (!range_ok(vm, addr, len)) return -EINVAL;
+    vm_tb_invalidate_range(vm, addr, addr + len, NULL);
+    void *p = mmap(vm->mem.host + addr, len, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return -ENOMEM;
+    memset(vm->mem.pf + (addr >> VM_PAGE_SHIFT), 0, len >> VM_PAGE_SHIFT);
+    return 0;
+}
+
+int vm_protect(struct vm *vm, uint64_t addr, uint64_t len, unsigned prot)
+{
+    if (!range_ok(vm, addr, len) || (prot & ~7u)) return -EINVAL;
+    uint64_t first = addr >> VM_PAGE_SHIFT, n = len >> VM_PAGE_SHIFT;
+    for (uint64_t i = 0; i < n; i++)
+        if (!(vm->mem.pf[first + i] & PF_MAPPED)) return -ENOMEM;
+    /* Dropping translations keeps a page's X right and its CODE bit simple:
+     * code from a page that loses X must not run, and a page that gains W
+     * must trap stores again if it is retranslated. */
+    vm_tb_invalidate_range(vm, addr, addr + len, NULL);
+    memset(vm->mem.pf + first, (int)pf_of_prot(prot), n);
+    return 0;
+}
+
+int vm_page_prot(const struct vm *vm, uint64_t addr)
+{
+    if (addr >= vm->mem.size) return -1;
+    unsigned f = vm->mem.pf[addr >> VM_PAGE_SHIFT];
+    if (!(f & PF_MAPPED)) return -1;
+    return ((f & PF_R) ? VM_PROT_READ : 0) | ((f & PF_W) ? VM_PROT_WRITE : 0) |
+           ((f & PF_X) ? VM_PROT_EXEC : 0);
+}
+
+/* Checks that every page of [a, a+len) has all the flags in `need`. */
+static int pages_have(const struct vm *vm, uint64_t a, uint64_t len, unsigned need)
+{
+    if (len == 0) return 1;
+    if (a >= vm->mem.size || len > vm->mem.size - a) return 0;
+    for (uint64_t p = a >> VM_PAGE_SHIFT; p <= (a + len - 1) >> VM_PAGE_SHIFT; p++)
+        if ((vm->mem.pf[p] & need) != need) return 0;
+    return 1;
+}
+
+static int any_code(const struct vm *vm, uint64_t a, uint64_t len)
+{
+    for (uint64_t p = a >> VM_PAGE_SHIFT; p <= (a + len - 1) >> VM_PAGE_SHIFT; p++)
+        if (vm->mem.pf[p] & PF_CODE) return 1;
+    return 0;
+}
+
+int vm_read(struct vm *vm, uint64_t addr, void *buf, size_t len)
+{
+    if (!pages_have(vm, addr, len, PF_R)) return -EFAULT;
+    if (len) memcpy(buf, vm->mem.host + addr, len);
+    return 0;
+}
+
+int vm_peek(struct vm *vm, uint64_t addr, void *buf, size_t len)
+{
+    if (!pages_have(vm, addr, len, PF_MAPPED)) return -EFAULT;
+    if (len) memcpy(buf, vm->mem.host + addr, len);
+    return 0;
+}
+
+static int write_common(struct vm *vm, uint64_t addr, const void *buf, size_t len, unsigned need)
+{
+    if (!pages_have(vm, addr, len, need)) return -EFAULT;
+    if (!len) return 0;
+    memcpy(vm->mem.host + addr, buf, len);
+    if (any_code(vm, addr, len)) vm_tb_invalidate_range(vm, addr, addr + len, NULL);
+    return 0;
+}
+
+int vm_write(struct vm *vm, uint64_t addr, const void *buf, size_t len)
+{
+    return write_common(vm, addr, buf, len, PF_W);
+}
+
+int vm_poke(struct vm *vm, uint64_t addr, const void *buf, size_t len)
+{
+    return write_common(vm, addr, buf, len, PF_MAPPED);
+}
+
+int vm_mem_load_slow(struct vm *vm, uint64_t a, void *dst, unsigned size)
+{
+    if (!pages_have(vm, a, size, PF_R)) return -1;
+    memcpy(dst, vm->mem.host + a, size);
+    return 0;
+}
+
+int vm_mem_store_slow(struct vm *vm, uint64_t a, const void *src, unsigned size,
+                      const struct vm_tb *cur)
+{
+    if (!pages_have(vm, a, size, PF_W)) return -1;
+    memcpy(vm->mem.host + a, src, size);
+    if (any_code(vm, a, size)) return vm_tb_invalidate_range(vm, a, a + size, cur);
+    return 0;
+}
+
+uint8_t *vm_mem_rmw(struct vm *vm, uint64_t a, unsigned size, const struct vm_tb *cur, int *hit_cur)
+{
+    *hit_cur = 0;
+    if (!pages_have(vm, a, size, PF_R | PF_W)) return NULL;
+    /* Invalidate before the write: the bytes are about to change, and the
+     * block being executed must be left right after this instruction. */
+    if (any_code(vm, a, size)) *hit_cur = vm_tb_invalidate_range(vm, a, a + size, cur);
+    return vm->mem.host + a;
+}
