@@ -16,5 +16,6 @@ enum {
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int cmd_disas(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

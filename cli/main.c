@@ -15,6 +15,7 @@ struct subcommand {
 };
 
 static const struct subcommand commands[] = {
+    { "run", cmd_run, "run a riscv64 Linux program in reprise's virtual machine" },
     { "disas", cmd_disas, "disassemble the code of a riscv64 ELF file (objdump -d format)" },
 };
 

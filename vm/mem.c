@@ -179,3 +179,18 @@ uint8_t *vm_mem_rmw(struct vm *vm, uint64_t a, unsigned size, const struct vm_tb
     if (any_code(vm, a, size)) *hit_cur = vm_tb_invalidate_range(vm, a, a + size, cur);
     return vm->mem.host + a;
 }
+
+void *vm_host_ptr(struct vm *vm, uint64_t addr, size_t len, unsigned prot)
+{
+    unsigned need = PF_MAPPED | ((prot & VM_PROT_READ) ? PF_R : 0) |
+                    ((prot & VM_PROT_WRITE) ? PF_W : 0) | ((prot & VM_PROT_EXEC) ? PF_X : 0);
+    if (!len || !pages_have(vm, addr, len, need)) return NULL;
+    return vm->mem.host + addr;
+}
+
+void vm_code_written(struct vm *vm, uint64_t addr, size_t len)
+{
+    if (!len || addr >= vm->mem.size) return;
+    if (len > vm->mem.size - addr) len = vm->mem.size - addr;
+    if (any_code(vm, addr, len)) vm_tb_invalidate_range(vm, addr, addr + len, NULL);
+}

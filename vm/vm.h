@@ -122,6 +122,16 @@ int vm_write(struct vm *vm, uint64_t addr, const void *buf, size_t len);
 int vm_peek(struct vm *vm, uint64_t addr, void *buf, size_t len);
 int vm_poke(struct vm *vm, uint64_t addr, const void *buf, size_t len);
 
+/* Host address of guest range [addr, addr+len) if every page of it has all
+ * the rights in `prot` (VM_PROT_* bits; 0 means mapped), else NULL. Valid
+ * until the range is unmapped. For letting the host kernel read or fill
+ * guest buffers directly; after writing through it, call vm_code_written().
+ * len 0 gives NULL. */
+void *vm_host_ptr(struct vm *vm, uint64_t addr, size_t len, unsigned prot);
+/* Tells the vm that [addr, addr+len) was written behind its back (through
+ * vm_host_ptr), so translations of those bytes are dropped. */
+void vm_code_written(struct vm *vm, uint64_t addr, size_t len);
+
 /* Drops every translation (e.g. after the instrumentation changed). Must not
  * be called from inside a callback. */
 void vm_flush_code(struct vm *vm);

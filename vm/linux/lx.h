@@ -1,0 +1,142 @@
+/*
+ * lx.h - internals of the Linux personality, shared by its files.
+ */
+#ifndef REPRISE_LINUX_LX_H
+#define REPRISE_LINUX_LX_H
+
+#include "linux.h"
+#include "cpu.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Guest address-space layout (deterministic: no host ASLR reaches it).
+ * Modelled on Linux riscv64 with Sv39: TASK_SIZE 2^38, PIE executables at
+ * 2/3 of it (ELF_ET_DYN_BASE), the stack at the top, mmap below the stack. */
+#define LX_PIE_BASE 0x2aaaaaa000ull
+#define LX_STACK_SIZE (8ull << 20)
+#define LX_STACK_GAP (128ull << 20)   /* between the stack and mmap_base */
+#define LX_MMAP_MIN 0x10000ull        /* vm.mmap_min_addr */
+
+#define LX_NSIG 64
+
+/* struct sigaction as the riscv64 kernel stores it (asm-generic). */
+struct lx_sigaction {
+    uint64_t handler;   /* SIG_DFL 0, SIG_IGN 1, else guest address */
+    uint64_t flags;
+    uint64_t mask;      /* bit n-1 for signal n */
+};
+
+/* One guest mapping, for placement, munmap/mremap and /proc/self/maps. */
+struct lx_vma {
+    uint64_t start, end;   /* [start, end), page aligned */
+    unsigned prot;
+    char name[64];         /* file name, [heap], [stack] or empty */
+};
+
+enum lx_thread_state { LX_RUNNABLE, LX_BLOCKED, LX_EXITED };
+
+struct lx_thread {
+    struct lx_proc *proc;
+    struct vm_cpu *cpu;
+    int tid;
+    enum lx_thread_state state;
+    uint64_t clear_child_tid;     /* set_tid_address / CLONE_CHILD_CLEARTID */
+    uint64_t sigmask;             /* blocked signals */
+    uint64_t pending;             /* thread-directed pending signals */
+    uint64_t altstack_sp, altstack_size;
+    int altstack_flags;
+    /* futex wait */
+    uint64_t futex_addr;
+    uint32_t futex_bitset;
+    int exit_code;
+};
+
+struct lx_proc {
+    struct vm *vm;
+    struct lx_port *port;
+    char *sysroot;
+    char *exe_path;               /* host path of the executable */
+    /* address space */
+    uint64_t brk_start, brk_cur;  /* program break */
+    uint64_t mmap_base;           /* mappings are placed top-down below this */
+    uint64_t stack_top;
+    struct lx_vma *vmas;
+    size_t n_vmas, cap_vmas;
+    /* auxv of the main image, for /proc/self/auxv and the debugger */
+    uint64_t auxv[64];
+    size_t n_auxv;
+    /* threads (run on one host thread, deterministically scheduled) */
+    struct lx_thread **threads;
+    size_t n_threads, cap_threads;
+    size_t cur;                   /* index of the running thread */
+    int pid;
+    int next_tid;
+    /* signals */
+    struct lx_sigaction sigact[LX_NSIG + 1];
+    uint64_t pending;             /* process-directed pending signals */
+    /* exit */
+    bool exited;
+    struct lx_exit exit;
+    /* warnings printed once per syscall number */
+    uint8_t warned[512];
+    uint64_t icount_dead;         /* instructions of threads that exited */
+};
+
+/* ---- guest memory access with syscall semantics (EFAULT) ---- */
+int lx_copy_from(struct lx_thread *t, void *dst, uint64_t src, size_t len);
+int lx_copy_to(struct lx_thread *t, uint64_t dst, const void *src, size_t len);
+/* Reads a NUL-terminated string of at most max bytes (including the NUL).
+ * Returns its length, -EFAULT, or -ENAMETOOLONG. */
+long lx_read_string(struct lx_thread *t, uint64_t addr, char *buf, size_t max);
+/* Host pointer to [addr, addr+len) if every page has the rights the host
+ * kernel would need (write: VM_PROT_WRITE, else VM_PROT_READ); NULL if not.
+ * For the live port, which lets the host kernel fill guest buffers. After a
+ * write through it, call lx_guest_written(). */
+void *lx_guest_ptr(struct lx_thread *t, uint64_t addr, size_t len, bool write);
+void lx_guest_written(struct lx_thread *t, uint64_t addr, size_t len);
+
+/* ---- address space (mm.c) ---- */
+int lx_vma_add(struct lx_proc *p, uint64_t start, uint64_t end, unsigned prot, const char *name);
+void lx_vma_remove(struct lx_proc *p, uint64_t start, uint64_t end);
+void lx_vma_protect(struct lx_proc *p, uint64_t start, uint64_t end, unsigned prot);
+/* Highest free range of len bytes below p->mmap_base, or 0 if none. */
+uint64_t lx_find_free(struct lx_proc *p, uint64_t len);
+bool lx_range_free(struct lx_proc *p, uint64_t start, uint64_t end);
+
+/* ---- loader (loader.c) ---- */
+int lx_load(struct lx_proc *p, struct lx_thread *t, const char *path, int argc,
+            char *const *argv, char *const *envp, char *err, size_t errlen);
+
+/* ---- system calls (syscall.c and the sys_*.c groups) ---- */
+typedef long (*lx_sys_fn)(struct lx_thread *t, const struct lx_syscall *c);
+struct lx_sys_entry {
+    int nr;
+    const char *name;
+    lx_sys_fn fn;   /* NULL: served by the event port (port->ops->syscall) */
+};
+/* Handles the ecall of thread t; a0 receives the result unless the thread
+ * blocked or the process ended. */
+void lx_syscall(struct lx_thread *t);
+/* Special results of handlers. */
+#define LX_SYS_NORETURN (-10000)  /* a0 already set, or the thread/process is gone */
+
+/* The groups: each file exports its table. */
+extern const struct lx_sys_entry lx_sys_mm[], lx_sys_proc[], lx_sys_signal[], lx_sys_host[];
+
+/* ---- signals (signal.c) ---- */
+/* Raises a synchronous signal for a guest fault at the current pc. */
+void lx_force_signal(struct lx_thread *t, int sig, int code, uint64_t addr);
+/* Delivers pending unblocked signals to t before it resumes. */
+void lx_deliver_signals(struct lx_thread *t);
+/* Ends the process as killed by sig. */
+void lx_kill_process(struct lx_proc *p, int sig);
+void lx_exit_process(struct lx_proc *p, int status);
+
+/* ---- warnings ---- */
+void lx_warn_once(struct lx_proc *p, long nr, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static inline struct lx_thread *lx_cur(struct lx_proc *p) { return p->threads[p->cur]; }
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * port.h - the event port: the one interface through which the Linux
+ * personality obtains every nondeterministic input (DESIGN.md).
+ *
+ * Three implementations: live (port_live.c: do the real thing on the host),
+ * record (recorder/: live, plus log the outcome with its execution point)
+ * and replay (replayer/: take the outcome from the log). Nothing else in vm/
+ * may read a clock, a random source, a file or the host kernel.
+ *
+ * Every operation receives the calling thread, whose cpu gives the
+ * execution point (thread id, icount, pc). Outcomes that land in guest
+ * memory are written by the port itself through lx_guest_write() (guest.h),
+ * so a recorder sees exactly the bytes that changed.
+ */
+#ifndef REPRISE_LINUX_PORT_H
+#define REPRISE_LINUX_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct lx_thread;
+struct lx_port;
+
+/* A guest system call as the port sees it: riscv64 (asm-generic) number
+ * and raw argument registers a0-a5. */
+struct lx_syscall {
+    long nr;
+    uint64_t a[6];
+};
+
+struct lx_port_ops {
+    /* Whole contents of a host file, for the loader (executable, dynamic
+     * linker) and for file-backed mmap. *data is malloc'd, owned by the
+     * caller. Returns 0 or a negative errno. */
+    int (*load_file)(struct lx_port *p, struct lx_thread *t, const char *path, void **data,
+                     size_t *len);
+    /* Bytes of an open file at an offset (file-backed mmap of an fd).
+     * Returns bytes read (short at end of file) or a negative errno. */
+    long (*read_fd_at)(struct lx_port *p, struct lx_thread *t, int fd, uint64_t off, void *buf,
+                       size_t len);
+    /* Random bytes (AT_RANDOM). */
+    void (*random)(struct lx_port *p, struct lx_thread *t, void *buf, size_t len);
+    /* The `time` CSR: host monotonic time in 10 MHz ticks (the timebase of
+     * common riscv64 Linux systems). */
+    uint64_t (*read_time)(struct lx_port *p, struct lx_thread *t);
+    /* Performs a host-side system call with Linux riscv64 semantics and
+     * writes its guest-visible outputs into guest memory. Returns the value
+     * for a0 (negative errno on failure). */
+    long (*syscall)(struct lx_port *p, struct lx_thread *t, const struct lx_syscall *call);
+    /* Host facts the guest may ask about (uid, gid, pid, uname): through the
+     * port because they differ between hosts. */
+    long (*host_id)(struct lx_port *p, struct lx_thread *t, int what);
+    void (*destroy)(struct lx_port *p);
+};
+
+enum lx_host_id { LX_ID_UID, LX_ID_EUID, LX_ID_GID, LX_ID_EGID, LX_ID_PID, LX_ID_PPID };
+
+struct lx_port {
+    const struct lx_port_ops *ops;
+};
+
+/* The live port: performs everything on the host. */
+struct lx_port *lx_port_live_create(void);
+
+#endif

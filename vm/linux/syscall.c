@@ -1,0 +1,276 @@
+/*
+ * syscall.c - system call dispatch for the Linux personality, guest memory
+ * helpers with syscall semantics, and the process-level calls emulated
+ * inside reprise (exit, ids, tid address, rseq, scheduling queries).
+ * Numbers are the riscv64 ones (asm-generic unistd.h).
+ */
+#include "lx.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+
+int lx_copy_from(struct lx_thread *t, void *dst, uint64_t src, size_t len)
+{
+    return vm_read(t->proc->vm, src, dst, len) ? -EFAULT : 0;
+}
+
+int lx_copy_to(struct lx_thread *t, uint64_t dst, const void *src, size_t len)
+{
+    return vm_write(t->proc->vm, dst, src, len) ? -EFAULT : 0;
+}
+
+long lx_read_string(struct lx_thread *t, uint64_t addr, char *buf, size_t max)
+{
+    for (size_t i = 0; i < max; i++) {
+        if (vm_read(t->proc->vm, addr + i, &buf[i], 1)) return -EFAULT;
+        if (!buf[i]) return (long)i;
+    }
+    return -ENAMETOOLONG;
+}
+
+void *lx_guest_ptr(struct lx_thread *t, uint64_t addr, size_t len, bool write)
+{
+    return vm_host_ptr(t->proc->vm, addr, len, write ? VM_PROT_WRITE : VM_PROT_READ);
+}
+
+void lx_guest_written(struct lx_thread *t, uint64_t addr, size_t len)
+{
+    vm_code_written(t->proc->vm, addr, len);
+}
+
+void lx_warn_once(struct lx_proc *p, long nr, const char *fmt, ...)
+{
+    if (nr >= 0 && nr < (long)sizeof p->warned) {
+        if (p->warned[nr]) return;
+        p->warned[nr] = 1;
+    }
+    va_list ap;
+    fprintf(stderr, "reprise: warning: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ---- process-level calls ---- */
+
+static long sys_exit(struct lx_thread *t, const struct lx_syscall *c)
+{
+    struct lx_proc *p = t->proc;
+    size_t live = 0;
+    for (size_t i = 0; i < p->n_threads; i++)
+        if (p->threads[i]->state != LX_EXITED) live++;
+    if (live <= 1) {
+        lx_exit_process(p, (int)(c->a[0] & 0xff));
+        return LX_SYS_NORETURN;
+    }
+    t->state = LX_EXITED;
+    t->exit_code = (int)(c->a[0] & 0xff);
+    if (t->clear_child_tid) {
+        /* CLONE_CHILD_CLEARTID: zero the tid and wake a joiner (the futex
+         * wake is done by the scheduler's futex code). */
+        uint32_t zero = 0;
+        lx_copy_to(t, t->clear_child_tid, &zero, 4);
+    }
+    return LX_SYS_NORETURN;
+}
+
+static long sys_exit_group(struct lx_thread *t, const struct lx_syscall *c)
+{
+    lx_exit_process(t->proc, (int)(c->a[0] & 0xff));
+    return LX_SYS_NORETURN;
+}
+
+static long sys_getpid(struct lx_thread *t, const struct lx_syscall *c)
+{
+    (void)c;
+    return t->proc->pid;
+}
+
+static long sys_gettid(struct lx_thread *t, const struct lx_syscall *c)
+{
+    (void)c;
+    return t->tid;
+}
+
+static long sys_set_tid_address(struct lx_thread *t, const struct lx_syscall *c)
+{
+    t->clear_child_tid = c->a[0];
+    return t->tid;
+}
+
+static long sys_set_robust_list(struct lx_thread *t, const struct lx_syscall *c)
+{
+    (void)t;
+    /* The list is only consulted when a thread dies holding a robust
+     * mutex; accepting it is enough for glibc. */
+    return c->a[1] == 24 ? 0 : -EINVAL;
+}
+
+static long sys_enosys_quiet(struct lx_thread *t, const struct lx_syscall *c)
+{
+    (void)t; (void)c;
+    /* rseq and clone3: glibc probes them and falls back cleanly. */
+    return -ENOSYS;
+}
+
+static long sys_sched_yield(struct lx_thread *t, const struct lx_syscall *c)
+{
+    (void)t; (void)c;
+    return 0;
+}
+
+static long sys_sched_getaffinity(struct lx_thread *t, const struct lx_syscall *c)
+{
+    /* Guest threads share one host thread: the guest sees one CPU, which
+     * is also what keeps it deterministic. */
+    uint64_t len = c->a[1];
+    if (len < 8 || (len & 7)) return -EINVAL;
+    uint64_t mask = 1;
+    if (lx_copy_to(t, c->a[2], &mask, 8)) return -EFAULT;
+    return 8;
+}
+
+static long sys_zero(struct lx_thread *t, const struct lx_syscall *c)
+{
+    (void)t; (void)c;
+    return 0;
+}
+
+static long sys_membarrier(struct lx_thread *t, const struct lx_syscall *c)
+{
+    (void)t;
+    /* MEMBARRIER_CMD_QUERY reports no commands; the others are no-ops for
+     * serialized threads. */
+    return c->a[0] == 0 ? 0 : 0;
+}
+
+static long sys_ids(struct lx_thread *t, const struct lx_syscall *c)
+{
+    struct lx_port *port = t->proc->port;
+    switch (c->nr) {
+    case 174: return port->ops->host_id(port, t, LX_ID_UID);
+    case 175: return port->ops->host_id(port, t, LX_ID_EUID);
+    case 176: return port->ops->host_id(port, t, LX_ID_GID);
+    case 177: return port->ops->host_id(port, t, LX_ID_EGID);
+    case 173: return port->ops->host_id(port, t, LX_ID_PPID);
+    }
+    return -ENOSYS;
+}
+
+static long sys_getres(struct lx_thread *t, const struct lx_syscall *c)
+{
+    struct lx_port *port = t->proc->port;
+    int r = c->nr == 148 ? LX_ID_UID : LX_ID_GID, e = c->nr == 148 ? LX_ID_EUID : LX_ID_EGID;
+    uint32_t v[3] = { (uint32_t)port->ops->host_id(port, t, r),
+                      (uint32_t)port->ops->host_id(port, t, e), 0 };
+    v[2] = v[1];
+    for (int i = 0; i < 3; i++)
+        if (lx_copy_to(t, c->a[i], &v[i], 4)) return -EFAULT;
+    return 0;
+}
+
+static long sys_readlinkat(struct lx_thread *t, const struct lx_syscall *c)
+{
+    /* /proc/self/exe names the guest program, not reprise. */
+    char path[64];
+    long n = lx_read_string(t, c->a[1], path, sizeof path);
+    if (n > 0 && (!strcmp(path, "/proc/self/exe") ||
+                  (t->proc->pid && !strncmp(path, "/proc/", 6) && atoi(path + 6) == t->proc->pid &&
+                   strstr(path, "/exe")))) {
+        const char *exe = t->proc->exe_path;
+        size_t len = strlen(exe), bufsz = c->a[3];
+        if (len > bufsz) len = bufsz;
+        if (lx_copy_to(t, c->a[2], exe, len)) return -EFAULT;
+        return (long)len;
+    }
+    struct lx_port *port = t->proc->port;
+    return port->ops->syscall(port, t, c);
+}
+
+const struct lx_sys_entry lx_sys_proc[] = {
+    { 93, "exit", sys_exit },
+    { 94, "exit_group", sys_exit_group },
+    { 172, "getpid", sys_getpid },
+    { 178, "gettid", sys_gettid },
+    { 173, "getppid", sys_ids },
+    { 174, "getuid", sys_ids },
+    { 175, "geteuid", sys_ids },
+    { 176, "getgid", sys_ids },
+    { 177, "getegid", sys_ids },
+    { 148, "getresuid", sys_getres },
+    { 150, "getresgid", sys_getres },
+    { 96, "set_tid_address", sys_set_tid_address },
+    { 99, "set_robust_list", sys_set_robust_list },
+    { 293, "rseq", sys_enosys_quiet },
+    { 435, "clone3", sys_enosys_quiet },
+    { 124, "sched_yield", sys_sched_yield },
+    { 123, "sched_getaffinity", sys_sched_getaffinity },
+    { 122, "sched_setaffinity", sys_zero },
+    { 259, "riscv_flush_icache", sys_zero },
+    { 283, "membarrier", sys_membarrier },
+    { 78, "readlinkat", sys_readlinkat },
+    { 0, NULL, NULL },
+};
+
+/* Calls the event port serves: the pass-through rows of hostsys.def and the
+ * ones it converts by hand. */
+const struct lx_sys_entry lx_sys_host[] = {
+#define HOSTSYS(nr, name, host, spec) { nr, #name, NULL },
+#include "hostsys.def"
+#undef HOSTSYS
+    { 80, "fstat", NULL },
+    { 79, "newfstatat", NULL },
+    { 29, "ioctl", NULL },
+    { 25, "fcntl", NULL },
+    { 65, "readv", NULL },
+    { 66, "writev", NULL },
+    { 69, "preadv", NULL },
+    { 70, "pwritev", NULL },
+    { 73, "ppoll", NULL },
+    { 0, NULL, NULL },
+};
+
+/* ---- dispatch ---- */
+
+#define LX_MAX_NR 512
+
+static const struct lx_sys_entry *table[LX_MAX_NR];
+
+__attribute__((constructor)) static void build_table(void)
+{
+    /* Later groups override earlier ones: emulation wins over pass-through. */
+    const struct lx_sys_entry *groups[] = { lx_sys_host, lx_sys_mm, lx_sys_proc, lx_sys_signal };
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+        for (const struct lx_sys_entry *e = groups[g]; e->name; e++)
+            if (e->nr >= 0 && e->nr < LX_MAX_NR) table[e->nr] = e;
+}
+
+/* Name of a syscall number, for warnings and traces. */
+const char *lx_syscall_name(long nr)
+{
+    if (nr >= 0 && nr < LX_MAX_NR && table[nr]) return table[nr]->name;
+    return NULL;
+}
+
+void lx_syscall(struct lx_thread *t)
+{
+    struct vm_cpu *cpu = t->cpu;
+    struct lx_syscall c = { .nr = (long)cpu->x[17] };
+    for (int i = 0; i < 6; i++) c.a[i] = cpu->x[10 + i];
+    /* The ecall retires now: a handler that delivers a signal or switches
+     * threads sees the pc after it. */
+    vm_cpu_retire(cpu);
+    long r;
+    const struct lx_sys_entry *e = c.nr >= 0 && c.nr < LX_MAX_NR ? table[c.nr] : NULL;
+    if (!e) {
+        lx_warn_once(t->proc, c.nr, "unsupported system call %ld, returning ENOSYS", c.nr);
+        r = -ENOSYS;
+    } else if (e->fn) {
+        r = e->fn(t, &c);
+    } else {
+        r = t->proc->port->ops->syscall(t->proc->port, t, &c);
+        if (r == -ENOSYS) lx_warn_once(t->proc, c.nr, "system call %s is not supported", e->name);
+    }
+    if (r != LX_SYS_NORETURN) cpu->x[10] = (uint64_t)r;
+}
