@@ -307,9 +307,13 @@ static long do_ppoll(struct lx_thread *t, const struct lx_syscall *c)
 
 /* ---- port operations ---- */
 
+long live_net_syscall(struct lx_thread *t, const struct lx_syscall *c);
+
 static long live_syscall(struct lx_port *port, struct lx_thread *t, const struct lx_syscall *c)
 {
     (void)port;
+    long r = live_net_syscall(t, c);
+    if (r != -ENOSYS) return r;
     switch (c->nr) {
     case 80: return do_fstat(t, c);
     case 79: return do_newfstatat(t, c);
