@@ -290,7 +290,8 @@ static uint32_t gen32(struct dg_rng *r, const struct dg_opts *o, unsigned id)
         unsigned rd = (w >> 7) & 31, rs1 = (w >> 15) & 31, rs2 = (w >> 20) & 31;
         if (g->xdst && ((o->no_write >> rd) & 1)) rd = pick_reg(r, o->no_write);
         if (g->memory) {
-            if (dg_chance(r, o->p_wild)) rs1 = pick_reg(r, o->no_read);
+            if (dg_chance(r, o->p_wild))
+                rs1 = pick_reg(r, o->no_read | (o->end_reg ? 1u << o->end_reg : 0));
             else rs1 = pick_from(r, o->base_regs);
         } else if (d->flags & RVF_JALR) {
             rs1 = o->end_reg;
@@ -388,10 +389,16 @@ void dg_generate(struct dg_rng *r, const struct dg_opts *o, struct dg_seq *s)
     int drift = o->drift_budget;
 
     memset(s, 0, sizeof *s);
+    uint32_t forced[DG_MAX_INSNS] = { 0 }; /* words placed ahead of time (SC after LR) */
     for (int i = 0; i < n; i++) {
         struct dg_insn *in = &s->in[i];
         in->target = -1;
         for (;;) {
+            if (forced[i]) {
+                in->bits = forced[i];
+                in->len = 4;
+                break;
+            }
             if (o->p_illegal && dg_chance(r, o->p_illegal) && gen_illegal(r, o, in)) break;
             if (n_crows && dg_chance(r, o->p_rvc)) {
                 uint32_t h = gen16(r, o, crows[dg_below(r, n_crows)], &drift);
@@ -409,6 +416,16 @@ void dg_generate(struct dg_rng *r, const struct dg_opts *o, struct dg_seq *s)
             break;
         }
         rv_decode(in->bits, &in->d);
+        /* Pair most LRs with an SC of the same width and address soon after
+         * (random pairs rarely meet). */
+        if ((in->d.id == RV_lr_w || in->d.id == RV_lr_d) && dg_below(r, 4) != 0) {
+            int j = i + 1 + (int)dg_below(r, 4);
+            if (j < n && !forced[j]) {
+                unsigned id = in->d.id == RV_lr_w ? RV_sc_w : RV_sc_d;
+                uint32_t w = gen32(r, o, id);
+                if (w) forced[j] = put_field(w, 15, 5, in->d.rs1);
+            }
+        }
     }
 
     uint32_t off = 0;

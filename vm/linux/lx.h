@@ -37,6 +37,14 @@ struct lx_vma {
 
 enum lx_thread_state { LX_RUNNABLE, LX_BLOCKED, LX_EXITED };
 
+/* What a blocked thread waits for. */
+enum lx_block_kind {
+    LX_BLOCK_NONE,
+    LX_BLOCK_FUTEX,    /* futex_addr/futex_bitset */
+    LX_BLOCK_SIGNAL,   /* rt_sigsuspend, pause: any deliverable signal */
+    LX_BLOCK_SLEEP,    /* only the deadline */
+};
+
 struct lx_thread {
     struct lx_proc *proc;
     struct vm_cpu *cpu;
@@ -47,14 +55,22 @@ struct lx_thread {
     uint64_t pending;             /* thread-directed pending signals */
     uint64_t altstack_sp, altstack_size;
     int altstack_flags;
-    /* futex wait */
+    /* blocking (thread.c): a blocked thread's syscall has retired; lx_wake()
+     * sets its a0. wait_seq orders waiters FIFO. */
+    enum lx_block_kind block;
+    uint64_t wait_seq;
+    bool has_deadline;
+    uint64_t deadline_ns;         /* on the port's monotonic clock */
+    long deadline_result;         /* a0 when the deadline passes (-ETIMEDOUT, 0) */
     uint64_t futex_addr;
     uint32_t futex_bitset;
+    bool requeued;
     int exit_code;
 };
 
 struct lx_proc {
     struct vm *vm;
+    struct vm_config vmcfg;       /* to create a fresh vm at execve */
     struct lx_port *port;
     char *sysroot;
     char *exe_path;               /* host path of the executable */
@@ -71,6 +87,8 @@ struct lx_proc {
     struct lx_thread **threads;
     size_t n_threads, cap_threads;
     size_t cur;                   /* index of the running thread */
+    uint64_t slice_start;         /* cur's icount when its time slice began */
+    uint64_t wait_seq;
     int pid;
     int next_tid;
     /* signals */
@@ -121,9 +139,32 @@ struct lx_sys_entry {
 void lx_syscall(struct lx_thread *t);
 /* Special results of handlers. */
 #define LX_SYS_NORETURN (-10000)  /* a0 already set, or the thread/process is gone */
+#define LX_SYS_BLOCKED (-10001)   /* the thread blocked; lx_wake() sets a0 later */
 
 /* The groups: each file exports its table. */
-extern const struct lx_sys_entry lx_sys_mm[], lx_sys_proc[], lx_sys_signal[], lx_sys_host[];
+extern const struct lx_sys_entry lx_sys_mm[], lx_sys_proc[], lx_sys_signal[], lx_sys_host[],
+    lx_sys_thread[];
+
+/* ---- threads and scheduling (thread.c, proc.c) ---- */
+struct lx_thread *lx_thread_new(struct lx_proc *p);
+/* Blocks t (its syscall has retired; its a0 is set when woken). */
+void lx_block(struct lx_thread *t, enum lx_block_kind kind);
+/* Makes a blocked t runnable with a0 = result. No-op if not blocked. */
+void lx_wake(struct lx_thread *t, long result);
+/* Wakes up to n futex waiters on addr whose bitset intersects bitset, oldest
+ * first; returns how many. */
+long lx_futex_wake(struct lx_proc *p, uint64_t addr, int n, uint32_t bitset);
+/* Ends thread t (CLONE_CHILD_CLEARTID handling included). */
+void lx_thread_exit(struct lx_thread *t, int code);
+/* Nanoseconds on a host clock (0 realtime, 1 monotonic), through the port. */
+uint64_t lx_clock_ns(struct lx_thread *t, int clock);
+/* fork/vfork/clone without CLONE_VM (process.c). */
+long lx_fork(struct lx_thread *t, const struct lx_syscall *c);
+extern const struct lx_sys_entry lx_sys_process[];
+/* execve of a guest program: drops the address space, the other threads,
+ * handlers and the alternate stack (execve(2)), leaving the calling thread
+ * on a fresh vm ready for lx_load. */
+int lx_exec_reset(struct lx_proc *p, char *err, size_t errlen);
 
 /* ---- signals (signal.c) ---- */
 /* Raises a synchronous signal for a guest fault at the current pc. */

@@ -50,6 +50,21 @@ struct lx_port_ops {
     /* Host facts the guest may ask about (uid, gid, pid, uname): through the
      * port because they differ between hosts. */
     long (*host_id)(struct lx_port *p, struct lx_thread *t, int what);
+    /* Nanoseconds on host clock `clock` (0 CLOCK_REALTIME, 1 CLOCK_MONOTONIC),
+     * for timeouts and deadlines the scheduler keeps. */
+    uint64_t (*clock_ns)(struct lx_port *p, struct lx_thread *t, int clock);
+    /* Called when no guest thread can run: waits until the monotonic clock
+     * reaches until_ns (UINT64_MAX: no deadline) or a host event (signal)
+     * arrives, whichever is first. */
+    void (*idle)(struct lx_port *p, struct lx_thread *t, uint64_t until_ns);
+    /* Creates a new host process continuing this guest (fork semantics).
+     * Returns the child's pid in the parent, 0 in the child, or -errno. The
+     * recorder gives the child a stream of its own. */
+    long (*fork)(struct lx_port *p, struct lx_thread *t);
+    /* Replaces this process with a host program (execve of something that
+     * is not a riscv64 ELF, e.g. /bin/sh). Returns only on failure (-errno). */
+    long (*exec_host)(struct lx_port *p, struct lx_thread *t, const char *path, char *const *argv,
+                      char *const *envp);
     void (*destroy)(struct lx_port *p);
 };
 

@@ -9,6 +9,7 @@
 #include "lx.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -414,6 +415,47 @@ static long live_host_id(struct lx_port *port, struct lx_thread *t, int what)
     return -EINVAL;
 }
 
+static uint64_t live_clock_ns(struct lx_port *port, struct lx_thread *t, int clock)
+{
+    (void)port; (void)t;
+    struct timespec ts;
+    clock_gettime(clock == 0 ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void live_idle(struct lx_port *port, struct lx_thread *t, uint64_t until_ns)
+{
+    (void)port; (void)t;
+    /* ppoll with no fds: sleeps until the deadline, and a host signal (they
+     * are caught without SA_RESTART) ends it early. */
+    struct timespec ts, *tsp = NULL;
+    if (until_ns != UINT64_MAX) {
+        uint64_t now = live_clock_ns(port, t, 1);
+        uint64_t d = until_ns > now ? until_ns - now : 0;
+        ts.tv_sec = (time_t)(d / 1000000000ull);
+        ts.tv_nsec = (long)(d % 1000000000ull);
+        tsp = &ts;
+    }
+    ppoll(NULL, 0, tsp, NULL);
+}
+
+static long live_fork(struct lx_port *port, struct lx_thread *t)
+{
+    (void)port; (void)t;
+    fflush(NULL);
+    pid_t pid = fork();
+    return pid < 0 ? -errno : pid;
+}
+
+static long live_exec_host(struct lx_port *port, struct lx_thread *t, const char *path,
+                           char *const *argv, char *const *envp)
+{
+    (void)port; (void)t;
+    fflush(NULL);
+    execve(path, argv, envp);
+    return -errno;
+}
+
 static void live_destroy(struct lx_port *port) { free(port); }
 
 static const struct lx_port_ops live_ops = {
@@ -423,6 +465,10 @@ static const struct lx_port_ops live_ops = {
     .read_time = live_read_time,
     .syscall = live_syscall,
     .host_id = live_host_id,
+    .clock_ns = live_clock_ns,
+    .idle = live_idle,
+    .fork = live_fork,
+    .exec_host = live_exec_host,
     .destroy = live_destroy,
 };
 

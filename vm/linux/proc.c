@@ -16,29 +16,6 @@ static uint64_t read_time(void *ctx, struct vm_cpu *cpu, uint64_t icount, uint64
     return p->port->ops->read_time(p->port, cpu->user);
 }
 
-static struct lx_thread *new_thread(struct lx_proc *p)
-{
-    if (p->n_threads == p->cap_threads) {
-        size_t cap = p->cap_threads ? p->cap_threads * 2 : 4;
-        struct lx_thread **n = realloc(p->threads, cap * sizeof *n);
-        if (!n) return NULL;
-        p->threads = n;
-        p->cap_threads = cap;
-    }
-    struct lx_thread *t = calloc(1, sizeof *t);
-    if (!t) return NULL;
-    t->cpu = vm_cpu_create(p->vm);
-    if (!t->cpu) {
-        free(t);
-        return NULL;
-    }
-    t->cpu->user = t;
-    t->proc = p;
-    t->state = LX_RUNNABLE;
-    p->threads[p->n_threads++] = t;
-    return t;
-}
-
 int lx_create(const struct lx_config *cfg, struct lx_proc **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -50,16 +27,16 @@ int lx_create(const struct lx_config *cfg, struct lx_proc **out, char *err, size
     p->port = cfg->port;
     p->sysroot = strdup(cfg->sysroot ? cfg->sysroot : "/usr/riscv64-linux-gnu");
     p->exe_path = strdup(cfg->path);
-    struct vm_config vc = { .addr_bits = cfg->addr_bits, .read_time = read_time, .time_ctx = p,
-                            .instrument = cfg->instrument };
-    int r = vm_create(&vc, &p->vm, err, errlen);
+    p->vmcfg = (struct vm_config){ .addr_bits = cfg->addr_bits, .read_time = read_time,
+                                   .time_ctx = p, .instrument = cfg->instrument };
+    int r = vm_create(&p->vmcfg, &p->vm, err, errlen);
     if (r || !p->sysroot || !p->exe_path) {
         lx_destroy(p);
         return r ? r : -ENOMEM;
     }
     p->stack_top = vm_addr_limit(p->vm);
     p->mmap_base = p->stack_top - LX_STACK_SIZE - LX_STACK_GAP;
-    struct lx_thread *t = new_thread(p);
+    struct lx_thread *t = lx_thread_new(p);
     if (!t) {
         lx_destroy(p);
         snprintf(err, errlen, "out of memory");
@@ -74,6 +51,43 @@ int lx_create(const struct lx_config *cfg, struct lx_proc **out, char *err, size
         return r;
     }
     *out = p;
+    return 0;
+}
+
+int lx_exec_reset(struct lx_proc *p, char *err, size_t errlen)
+{
+    struct lx_thread *t = lx_cur(p);
+    struct vm *nvm;
+    int r = vm_create(&p->vmcfg, &nvm, err, errlen);
+    if (r) return r;
+    struct vm_cpu *cpu = vm_cpu_create(nvm);
+    if (!cpu) {
+        vm_destroy(nvm);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    /* Other threads end; their instructions still count. */
+    for (size_t i = 0; i < p->n_threads; i++) {
+        struct lx_thread *o = p->threads[i];
+        p->icount_dead += o->cpu->icount;
+        if (o != t) free(o);
+    }
+    p->threads[0] = t;
+    p->n_threads = 1;
+    p->cur = 0;
+    vm_destroy(p->vm);
+    p->vm = nvm;
+    t->cpu = cpu;
+    cpu->user = t;
+    t->tid = p->pid;
+    t->clear_child_tid = 0;
+    t->altstack_sp = t->altstack_size = 0;
+    t->state = LX_RUNNABLE;
+    p->n_vmas = 0;
+    p->slice_start = 0;
+    /* Caught signals revert to the default; ignored ones stay ignored. */
+    for (int s = 1; s <= LX_NSIG; s++)
+        if (p->sigact[s].handler > 1) p->sigact[s] = (struct lx_sigaction){ 0 };
     return 0;
 }
 
@@ -129,31 +143,84 @@ static void handle_exception(struct lx_thread *t, const struct vm_exit *ex)
     }
 }
 
+uint64_t lx_clock_ns(struct lx_thread *t, int clock)
+{
+    struct lx_port *port = t->proc->port;
+    return port->ops->clock_ns(port, t, clock);
+}
+
+/* Chooses the thread to run: the current one until its time slice is used
+ * up, then the next runnable one in thread-creation order (round robin).
+ * Never switches while the current thread holds an LR reservation, so an
+ * LR/SC pair is never split. Returns NULL if no thread can run now. */
+static struct lx_thread *pick(struct lx_proc *p)
+{
+    size_t n = p->n_threads;
+    struct lx_thread *cur = lx_cur(p);
+    if (cur->state == LX_RUNNABLE &&
+        (cur->cpu->icount - p->slice_start < LX_QUANTUM || cur->cpu->res_valid))
+        return cur;
+    for (size_t i = 1; i <= n; i++) {
+        size_t k = (p->cur + i) % n;
+        if (p->threads[k]->state == LX_RUNNABLE) {
+            p->cur = k;
+            p->slice_start = p->threads[k]->cpu->icount;
+            return p->threads[k];
+        }
+    }
+    return NULL;
+}
+
+/* Wakes threads whose deadline has passed. Returns the earliest deadline
+ * still pending (UINT64_MAX if none). Reads the clock only if some thread
+ * has a deadline. */
+static uint64_t expire_deadlines(struct lx_proc *p)
+{
+    uint64_t next = UINT64_MAX, now = 0;
+    bool have_now = false;
+    for (size_t i = 0; i < p->n_threads; i++) {
+        struct lx_thread *t = p->threads[i];
+        if (t->state != LX_BLOCKED || !t->has_deadline) continue;
+        if (!have_now) {
+            now = lx_clock_ns(t, 1);
+            have_now = true;
+        }
+        if (t->deadline_ns <= now) lx_wake(t, t->deadline_result);
+        else if (t->deadline_ns < next) next = t->deadline_ns;
+    }
+    return next;
+}
+
 int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
 {
+    (void)err; (void)errlen;
     while (!p->exited) {
-        struct lx_thread *t = lx_cur(p);
-        if (t->state != LX_RUNNABLE) {
-            /* Pick the next runnable thread, round robin. */
-            size_t i, n = p->n_threads;
-            for (i = 1; i <= n; i++)
-                if (p->threads[(p->cur + i) % n]->state == LX_RUNNABLE) break;
-            if (i > n) {
-                snprintf(err, errlen, "all guest threads are blocked (deadlock)");
-                return -EDEADLK;
-            }
-            p->cur = (p->cur + i) % n;
+        struct lx_thread *t = pick(p);
+        if (!t) {
+            /* Everyone is blocked: wake sleepers whose time came, else wait
+             * for the earliest deadline or a host event. */
+            uint64_t next = expire_deadlines(p);
+            if (pick(p)) continue;
+            p->port->ops->idle(p->port, lx_cur(p), next);
+            expire_deadlines(p);
             continue;
         }
         lx_deliver_signals(t);
         if (p->exited) break;
+        if (t->state != LX_RUNNABLE) continue;
+        uint64_t used = t->cpu->icount - p->slice_start;
+        /* Past the slice only to finish an LR/SC sequence: small steps. */
+        uint64_t budget = used < LX_QUANTUM ? LX_QUANTUM - used : 16;
         struct vm_exit ex;
-        int r = vm_run(t->cpu, LX_QUANTUM, &ex);
+        int r = vm_run(t->cpu, budget, &ex);
         if (r) {
             snprintf(err, errlen, "the virtual machine failed: %s", strerror(-r));
             return r;
         }
         if (ex.reason == VM_EXIT_EXCEPTION) handle_exception(t, &ex);
+        else if (ex.reason == VM_EXIT_BUDGET && used >= LX_QUANTUM + 4096 && t->cpu->res_valid)
+            t->cpu->res_valid = 0; /* an LR never followed by its SC: let SC fail */
+        if (ex.reason == VM_EXIT_BUDGET) expire_deadlines(p);
     }
     *out = p->exit;
     return 0;

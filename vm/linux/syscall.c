@@ -64,14 +64,7 @@ static long sys_exit(struct lx_thread *t, const struct lx_syscall *c)
         lx_exit_process(p, (int)(c->a[0] & 0xff));
         return LX_SYS_NORETURN;
     }
-    t->state = LX_EXITED;
-    t->exit_code = (int)(c->a[0] & 0xff);
-    if (t->clear_child_tid) {
-        /* CLONE_CHILD_CLEARTID: zero the tid and wake a joiner (the futex
-         * wake is done by the scheduler's futex code). */
-        uint32_t zero = 0;
-        lx_copy_to(t, t->clear_child_tid, &zero, 4);
-    }
+    lx_thread_exit(t, (int)(c->a[0] & 0xff));
     return LX_SYS_NORETURN;
 }
 
@@ -228,6 +221,19 @@ const struct lx_sys_entry lx_sys_host[] = {
     { 69, "preadv", NULL },
     { 70, "pwritev", NULL },
     { 73, "ppoll", NULL },
+    /* converted in port_live_net.c */
+    { 242, "accept4", NULL },
+    { 202, "accept", NULL },
+    { 204, "getsockname", NULL },
+    { 205, "getpeername", NULL },
+    { 207, "recvfrom", NULL },
+    { 209, "getsockopt", NULL },
+    { 211, "sendmsg", NULL },
+    { 212, "recvmsg", NULL },
+    { 21, "epoll_ctl", NULL },
+    { 22, "epoll_pwait", NULL },
+    { 441, "epoll_pwait2", NULL },
+    { 72, "pselect6", NULL },
     { 0, NULL, NULL },
 };
 
@@ -240,7 +246,8 @@ static const struct lx_sys_entry *table[LX_MAX_NR];
 __attribute__((constructor)) static void build_table(void)
 {
     /* Later groups override earlier ones: emulation wins over pass-through. */
-    const struct lx_sys_entry *groups[] = { lx_sys_host, lx_sys_mm, lx_sys_proc, lx_sys_signal };
+    const struct lx_sys_entry *groups[] = { lx_sys_host, lx_sys_mm, lx_sys_proc, lx_sys_signal,
+                                            lx_sys_thread, lx_sys_process };
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
         for (const struct lx_sys_entry *e = groups[g]; e->name; e++)
             if (e->nr >= 0 && e->nr < LX_MAX_NR) table[e->nr] = e;
@@ -272,5 +279,5 @@ void lx_syscall(struct lx_thread *t)
         r = t->proc->port->ops->syscall(t->proc->port, t, &c);
         if (r == -ENOSYS) lx_warn_once(t->proc, c.nr, "system call %s is not supported", e->name);
     }
-    if (r != LX_SYS_NORETURN) cpu->x[10] = (uint64_t)r;
+    if (r != LX_SYS_NORETURN && r != LX_SYS_BLOCKED) cpu->x[10] = (uint64_t)r;
 }
