@@ -371,11 +371,12 @@ void dg_generate(struct dg_rng *r, const struct dg_opts *o, struct dg_seq *s)
 {
     dg_init();
     /* Rows allowed, 32-bit and compressed, and the control transfers. */
-    uint16_t rows[RV_N_INSNS], crows[RVC_N_INSNS], ctl[RV_N_INSNS];
-    unsigned n_rows = 0, n_crows = 0, n_ctl = 0;
+    uint16_t rows[RV_N_INSNS], crows[RVC_N_INSNS], ctl[RV_N_INSNS], focus[RV_N_INSNS];
+    unsigned n_rows = 0, n_crows = 0, n_ctl = 0, n_focus = 0;
     for (unsigned i = 0; i < RV_N_INSNS; i++) {
         if (!row_allowed(o, i)) continue;
         rows[n_rows++] = (uint16_t)i;
+        if (o->focus_exts & (1u << rv_insns[i].ext)) focus[n_focus++] = (uint16_t)i;
         if (rv_insns[i].flags & RVF_CONTROL) ctl[n_ctl++] = (uint16_t)i;
     }
     if (o->exts & DG_EXT(C))
@@ -407,7 +408,8 @@ void dg_generate(struct dg_rng *r, const struct dg_opts *o, struct dg_seq *s)
                 in->len = 2;
                 break;
             }
-            unsigned id = n_ctl && dg_chance(r, o->p_control) ? ctl[dg_below(r, n_ctl)]
+            unsigned id = n_ctl && dg_chance(r, o->p_control)     ? ctl[dg_below(r, n_ctl)]
+                        : n_focus && dg_chance(r, o->p_focus) ? focus[dg_below(r, n_focus)]
                                                               : rows[dg_below(r, n_rows)];
             uint32_t w = gen32(r, o, id);
             if (!w) continue;

@@ -94,6 +94,8 @@ struct dg_opts {
     unsigned p_illegal;   /* per mille of slots holding an illegal encoding */
     unsigned p_wild;      /* per mille of memory ops through a non-pointer base */
     unsigned p_control;   /* per mille of slots forced to a control transfer (0: by table) */
+    uint32_t focus_exts;  /* DG_EXT() set drawn from with probability p_focus */
+    unsigned p_focus;     /* per mille of 32-bit slots drawn from focus_exts rows only */
 };
 
 struct dg_insn {

@@ -43,6 +43,8 @@ enum lx_block_kind {
     LX_BLOCK_FUTEX,    /* futex_addr/futex_bitset */
     LX_BLOCK_SIGNAL,   /* rt_sigsuspend, pause: any deliverable signal */
     LX_BLOCK_SLEEP,    /* only the deadline */
+    LX_BLOCK_FD,       /* wait_fd ready for wait_events; then the call re-executes */
+    LX_BLOCK_RETRY,    /* re-execute the call (nowait) at the next scheduling round */
 };
 
 struct lx_thread {
@@ -65,6 +67,9 @@ struct lx_thread {
     uint64_t futex_addr;
     uint32_t futex_bitset;
     bool requeued;
+    int wait_fd;
+    short wait_events;
+    bool retrying;                /* re-executing a call after LX_BLOCK_FD/RETRY */
     int exit_code;
 };
 
@@ -151,6 +156,12 @@ struct lx_thread *lx_thread_new(struct lx_proc *p);
 void lx_block(struct lx_thread *t, enum lx_block_kind kind);
 /* Makes a blocked t runnable with a0 = result. No-op if not blocked. */
 void lx_wake(struct lx_thread *t, long result);
+/* Makes a thread blocked in LX_BLOCK_FD/RETRY runnable at its ecall again,
+ * so it re-executes the system call. */
+void lx_wake_retry(struct lx_thread *t);
+/* Checks blocked threads' fds and retries (scheduler). Returns true if a
+ * thread became runnable; *poll_soon is set if retry-blocked threads exist. */
+bool lx_poll_blocked(struct lx_proc *p, bool *poll_soon);
 /* Wakes up to n futex waiters on addr whose bitset intersects bitset, oldest
  * first; returns how many. */
 long lx_futex_wake(struct lx_proc *p, uint64_t addr, int n, uint32_t bitset);

@@ -26,6 +26,9 @@ struct lx_port;
 struct lx_syscall {
     long nr;
     uint64_t a[6];
+    /* Set by the scheduler when other guest threads can run: do not wait
+     * (ppoll with a zero timeout, wait4 with WNOHANG); the call is retried. */
+    bool nowait;
 };
 
 struct lx_port_ops {
@@ -65,6 +68,10 @@ struct lx_port_ops {
      * is not a riscv64 ELF, e.g. /bin/sh). Returns only on failure (-errno). */
     long (*exec_host)(struct lx_port *p, struct lx_thread *t, const char *path, char *const *argv,
                       char *const *envp);
+    /* Whether a blocking read-like (events POLLIN) or write-like (POLLOUT)
+     * call on fd would block now: 1 yes, 0 no (ready, non-blocking fd, or an
+     * error the call itself will report). */
+    int (*fd_would_block)(struct lx_port *p, struct lx_thread *t, int fd, short events);
     void (*destroy)(struct lx_port *p);
 };
 

@@ -288,11 +288,12 @@ static long do_ppoll(struct lx_thread *t, const struct lx_syscall *c)
     if (nfds > 4096) return -EINVAL;
     void *fds = nfds ? lx_guest_ptr(t, c->a[0], nfds * 8, true) : NULL;
     if (nfds && !fds) return -EFAULT;
-    struct timespec ts, *tsp = NULL;
+    struct timespec ts, *tsp = NULL, zero = { 0, 0 };
     if (c->a[2]) {
         if (lx_copy_from(t, &ts, c->a[2], 16)) return -EFAULT;
         tsp = &ts;
     }
+    if (c->nowait) tsp = &zero;
     uint64_t mask, *maskp = NULL;
     if (c->a[3]) {
         if (c->a[4] != 8) return -EINVAL;
@@ -302,7 +303,7 @@ static long do_ppoll(struct lx_thread *t, const struct lx_syscall *c)
     long r = syscall(SYS_ppoll, fds, nfds, tsp, maskp, maskp ? 8 : 0);
     if (r == -1) return -errno;
     if (nfds) lx_guest_written(t, c->a[0], nfds * 8);
-    if (tsp) lx_copy_to(t, c->a[2], &ts, 16);
+    if (tsp == &ts) lx_copy_to(t, c->a[2], &ts, 16);
     return r;
 }
 
@@ -325,6 +326,13 @@ static long live_syscall(struct lx_port *port, struct lx_thread *t, const struct
     case 69: return do_iov(t, c, true);
     case 70: return do_iov(t, c, false);
     case 73: return do_ppoll(t, c);
+    case 260:
+        if (c->nowait) {
+            struct lx_syscall w = *c;
+            w.a[2] |= 1; /* WNOHANG */
+            return passthrough(t, by_nr[260], &w);
+        }
+        break;
     }
     if (c->nr >= 0 && c->nr < LX_MAX_NR && by_nr[c->nr]) return passthrough(t, by_nr[c->nr], c);
     return -ENOSYS;
@@ -456,6 +464,16 @@ static long live_exec_host(struct lx_port *port, struct lx_thread *t, const char
     return -errno;
 }
 
+static int live_fd_would_block(struct lx_port *port, struct lx_thread *t, int fd, short events)
+{
+    (void)port; (void)t;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || (fl & O_NONBLOCK)) return 0;
+    struct pollfd pfd = { .fd = fd, .events = events };
+    int r = poll(&pfd, 1, 0);
+    return r == 0 ? 1 : 0;
+}
+
 static void live_destroy(struct lx_port *port) { free(port); }
 
 static const struct lx_port_ops live_ops = {
@@ -469,6 +487,7 @@ static const struct lx_port_ops live_ops = {
     .idle = live_idle,
     .fork = live_fork,
     .exec_host = live_exec_host,
+    .fd_would_block = live_fd_would_block,
     .destroy = live_destroy,
 };
 

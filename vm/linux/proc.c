@@ -197,10 +197,17 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
     while (!p->exited) {
         struct lx_thread *t = pick(p);
         if (!t) {
-            /* Everyone is blocked: wake sleepers whose time came, else wait
-             * for the earliest deadline or a host event. */
+            /* Everyone is blocked: wake sleepers whose time came and threads
+             * whose fd became ready, else wait for the earliest deadline or a
+             * host event (polling fds and retries every few ms). */
             uint64_t next = expire_deadlines(p);
+            bool soon;
+            lx_poll_blocked(p, &soon);
             if (pick(p)) continue;
+            if (soon) {
+                uint64_t tick = lx_clock_ns(lx_cur(p), 1) + 2000000;
+                if (tick < next) next = tick;
+            }
             p->port->ops->idle(p->port, lx_cur(p), next);
             expire_deadlines(p);
             continue;
@@ -220,7 +227,11 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
         if (ex.reason == VM_EXIT_EXCEPTION) handle_exception(t, &ex);
         else if (ex.reason == VM_EXIT_BUDGET && used >= LX_QUANTUM + 4096 && t->cpu->res_valid)
             t->cpu->res_valid = 0; /* an LR never followed by its SC: let SC fail */
-        if (ex.reason == VM_EXIT_BUDGET) expire_deadlines(p);
+        if (ex.reason == VM_EXIT_BUDGET) {
+            bool soon;
+            expire_deadlines(p);
+            lx_poll_blocked(p, &soon);
+        }
     }
     *out = p->exit;
     return 0;

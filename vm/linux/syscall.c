@@ -260,6 +260,33 @@ const char *lx_syscall_name(long nr)
     return NULL;
 }
 
+/* Calls that wait on one fd (fd argument, poll events). */
+static const struct { int nr; int fd_arg; short events; } fd_calls[] = {
+    { 63, 0, 1 }, { 65, 0, 1 }, { 67, 0, 1 }, { 202, 0, 1 }, { 242, 0, 1 }, { 207, 0, 1 },
+    { 212, 0, 1 }, { 64, 0, 4 }, { 66, 0, 4 }, { 206, 0, 4 }, { 211, 0, 4 },
+};
+/* Calls whose wait the port can skip (nowait) so that they are retried. */
+static bool is_wait_call(long nr) { return nr == 73 || nr == 260; }
+
+/* Whether another guest thread exists that could need the host thread while
+ * t waits: any live one (a sleeper's deadline or a blocked fd can come due
+ * while t would sit in a host call). */
+static bool others_runnable(struct lx_thread *t)
+{
+    struct lx_proc *p = t->proc;
+    for (size_t i = 0; i < p->n_threads; i++)
+        if (p->threads[i] != t && p->threads[i]->state != LX_EXITED) return true;
+    return false;
+}
+
+/* Puts the ecall back (undoes its retirement) so the call re-executes when
+ * the thread is woken with lx_wake_retry. */
+static void unretire(struct lx_thread *t)
+{
+    t->cpu->pc -= 4;
+    t->cpu->icount--;
+}
+
 void lx_syscall(struct lx_thread *t)
 {
     struct vm_cpu *cpu = t->cpu;
@@ -268,7 +295,55 @@ void lx_syscall(struct lx_thread *t)
     /* The ecall retires now: a handler that delivers a signal or switches
      * threads sees the pc after it. */
     vm_cpu_retire(cpu);
+    bool retrying = t->retrying;
+    t->retrying = false;
     long r;
+    /* A host call that would block must not hold up the other guest
+     * threads, which share this host thread: block the guest thread until
+     * the fd is ready and run the call again then. */
+    if (others_runnable(t) || retrying) {
+        struct lx_port *port = t->proc->port;
+        for (size_t i = 0; i < sizeof fd_calls / sizeof fd_calls[0]; i++) {
+            if (fd_calls[i].nr != c.nr) continue;
+            int fd = (int)c.a[fd_calls[i].fd_arg];
+            if (others_runnable(t) && port->ops->fd_would_block(port, t, fd, fd_calls[i].events)) {
+                t->wait_fd = fd;
+                t->wait_events = fd_calls[i].events;
+                unretire(t);
+                lx_block(t, LX_BLOCK_FD);
+                return;
+            }
+        }
+        if (is_wait_call(c.nr)) {
+            c.nowait = true;
+            r = port->ops->syscall(port, t, &c);
+            if (r != 0) {
+                t->has_deadline = false;
+                cpu->x[10] = (uint64_t)r;
+                return;
+            }
+            if (!retrying) {
+                /* First attempt: the call's own timeout becomes a deadline. */
+                struct { int64_t sec, nsec; } ts;
+                t->has_deadline = false;
+                if (c.nr == 73 && c.a[2] && !lx_copy_from(t, &ts, c.a[2], sizeof ts)) {
+                    t->has_deadline = true;
+                    t->deadline_ns = lx_clock_ns(t, 1) + (uint64_t)ts.sec * 1000000000ull +
+                                     (uint64_t)ts.nsec;
+                    t->deadline_result = 0;
+                }
+            } else if (t->has_deadline && lx_clock_ns(t, 1) >= t->deadline_ns) {
+                t->has_deadline = false;
+                cpu->x[10] = 0;
+                return;
+            }
+            bool keep = t->has_deadline;
+            unretire(t);
+            lx_block(t, LX_BLOCK_RETRY);
+            t->has_deadline = keep;
+            return;
+        }
+    }
     const struct lx_sys_entry *e = c.nr >= 0 && c.nr < LX_MAX_NR ? table[c.nr] : NULL;
     if (!e) {
         lx_warn_once(t->proc, c.nr, "unsupported system call %ld, returning ENOSYS", c.nr);

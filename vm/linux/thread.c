@@ -66,6 +66,73 @@ void lx_wake(struct lx_thread *t, long result)
     t->cpu->x[10] = (uint64_t)result;
 }
 
+void lx_wake_retry(struct lx_thread *t)
+{
+    if (t->state != LX_BLOCKED) return;
+    t->state = LX_RUNNABLE;
+    t->block = LX_BLOCK_NONE;
+    t->retrying = true;
+}
+
+bool lx_poll_blocked(struct lx_proc *p, bool *poll_soon)
+{
+    bool woke = false;
+    *poll_soon = false;
+    struct lx_port *port = p->port;
+    for (size_t i = 0; i < p->n_threads; i++) {
+        struct lx_thread *t = p->threads[i];
+        if (t->state != LX_BLOCKED) continue;
+        if (t->block == LX_BLOCK_FD) {
+            if (!port->ops->fd_would_block(port, t, t->wait_fd, t->wait_events)) {
+                lx_wake_retry(t);
+                woke = true;
+            } else {
+                *poll_soon = true;
+            }
+        } else if (t->block == LX_BLOCK_RETRY) {
+            /* A wait call with the deadline kept in has_deadline: retry it;
+             * it completes, times out, or blocks again. */
+            bool keep = t->has_deadline;
+            lx_wake_retry(t);
+            t->has_deadline = keep;
+            woke = true;
+        }
+    }
+    return woke;
+}
+
+/* nanosleep and clock_nanosleep are deadlines for the scheduler, so a
+ * sleeping thread never holds up the others (nanosleep(2),
+ * clock_nanosleep(2)). */
+static long sys_sleep(struct lx_thread *t, const struct lx_syscall *c)
+{
+    bool abs = false;
+    int clock = 1;
+    uint64_t req = c->a[0];
+    if (c->nr == 115) {
+        clock = (int)c->a[0];
+        abs = c->a[1] & 1; /* TIMER_ABSTIME */
+        req = c->a[2];
+        if (clock != 0 && clock != 1 && clock != 7) {
+            struct lx_port *port = t->proc->port;
+            return port->ops->syscall(port, t, c);
+        }
+        if (clock == 7) clock = 1; /* BOOTTIME: monotonic here */
+    }
+    struct { int64_t sec, nsec; } ts;
+    if (lx_copy_from(t, &ts, req, sizeof ts)) return -EFAULT;
+    if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000) return -EINVAL;
+    uint64_t ns = (uint64_t)ts.sec * 1000000000ull + (uint64_t)ts.nsec;
+    uint64_t now = lx_clock_ns(t, clock);
+    if (abs) ns = ns > now ? ns - now : 0;
+    if (ns == 0) return 0;
+    lx_block(t, LX_BLOCK_SLEEP);
+    t->has_deadline = true;
+    t->deadline_ns = (clock == 1 ? now : lx_clock_ns(t, 1)) + ns;
+    t->deadline_result = 0;
+    return LX_SYS_BLOCKED;
+}
+
 long lx_futex_wake(struct lx_proc *p, uint64_t addr, int n, uint32_t bitset)
 {
     /* Wake in the order the waiters went to sleep (FIFO). */
@@ -258,5 +325,7 @@ void lx_thread_exit(struct lx_thread *t, int code)
 const struct lx_sys_entry lx_sys_thread[] = {
     { 98, "futex", sys_futex },
     { 220, "clone", sys_clone },
+    { 101, "nanosleep", sys_sleep },
+    { 115, "clock_nanosleep", sys_sleep },
     { 0, NULL, NULL },
 };
