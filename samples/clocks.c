@@ -4,6 +4,7 @@
  * values differ from run to run, so it prints only invariants (ordering,
  * plausible ranges, lengths) and exits 1 if one fails.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -4,6 +4,7 @@
  * zero fill past end of file, then maps it MAP_PRIVATE writable, changes it,
  * and checks that the file itself did not change. `mmap_file FILE`.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>

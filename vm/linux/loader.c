@@ -85,8 +85,10 @@ static int load_image(struct lx_proc *p, const char *path, const void *data, siz
             im->interp[ph.p_filesz - 1] = 0;
         }
         if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
+        /* Lengths within the file, and an end that cannot wrap even once
+         * rounded up to a page. */
         if (ph.p_filesz > ph.p_memsz || ph.p_offset > len || ph.p_filesz > len - ph.p_offset ||
-            ph.p_vaddr + ph.p_memsz < ph.p_vaddr)
+            ph.p_vaddr > UINT64_MAX - ph.p_memsz - VM_PAGE_SIZE)
             goto bad_ph;
         if (ph.p_vaddr < lo) lo = ph.p_vaddr;
         if (ph.p_vaddr + ph.p_memsz > hi) hi = ph.p_vaddr + ph.p_memsz;
@@ -139,8 +141,13 @@ static int load_image(struct lx_proc *p, const char *path, const void *data, siz
             }
             lx_vma_add(p, map_from, end, prot, path);
         }
-        if (ph.p_filesz)
-            vm_poke(p->vm, ph.p_vaddr + im->bias, (const char *)data + ph.p_offset, ph.p_filesz);
+        if (ph.p_filesz &&
+            vm_poke(p->vm, ph.p_vaddr + im->bias, (const char *)data + ph.p_offset, ph.p_filesz)) {
+            snprintf(err, errlen, "%s: cannot load segment at 0x%llx", path,
+                     (unsigned long long)(ph.p_vaddr + im->bias));
+            rc = -ENOEXEC;
+            goto out;
+        }
         if (ph.p_offset <= eh.e_phoff && eh.e_phoff - ph.p_offset < ph.p_filesz)
             im->phdr = ph.p_vaddr + im->bias + (eh.e_phoff - ph.p_offset);
         if (end > mapped_end) mapped_end = end;
