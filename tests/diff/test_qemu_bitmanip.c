@@ -26,10 +26,20 @@
  * zbs=true; override with RISCV_GCC and QEMU_RISCV64. Exit status 77
  * (skipped) when they are missing.
  *
+ * ORACLE DEVIATIONS (QEMU 7.2), checked against the ratified spec; reprise
+ * is not weakened, the case is skipped (detected by an instrumentation
+ * callback in reprise, which sees the operands the instruction reads):
+ * CTZW     ctzw of a value whose low word is zero but whose upper word is
+ *          not: QEMU 7.2 counts the trailing zeros of the whole 64-bit
+ *          register (0x8000000000000000 gives 63; its trans_ctzw does not
+ *          switch to 32-bit operand length, so the zero-extension of rs1 is
+ *          skipped). Bit-manipulation ISA-extensions v1.0.0, ctzw: counts the
+ *          trailing zeros of the least-significant word, 32 if it is zero.
+ *
  * Usage: test_qemu_bitmanip [--seed N] [--count N] [--only K] [--verbose]
  * REPRISE_LONG_TESTS=1 runs 10x the count; TEST_QEMU_KEEP=1 keeps the
- * generated files. The last line of output is "N passed, N failed"; the exit
- * status is 1 on any failure.
+ * generated files. The last line of output is "N passed, N failed, N
+ * skipped"; the exit status is 1 on any failure.
  */
 #include "diffgen.h"
 
@@ -77,7 +87,30 @@ static int opt_verbose;
 static const char *gcc_tool = "riscv64-linux-gnu-gcc";
 static const char *qemu_tool = "qemu-riscv64";
 static char tmpdir[64];
-static unsigned long n_pass, n_fail, shown, max_shown = 10;
+static unsigned long n_pass, n_fail, n_skip, shown, max_shown = 10;
+static int deviation; /* set by the instrumentation callback: a known QEMU deviation ran */
+static unsigned long n_ctzw;
+
+/* Instrumentation: a callback before each instruction of a row QEMU gets
+ * wrong for some operands. */
+static void dev_cb(void *udata, struct vm_cpu *cpu, uint64_t pc, uint64_t icount)
+{
+    (void)udata;
+    (void)icount;
+    uint32_t bits = 0;
+    struct rv_decoded d;
+    vm_peek(cpu->vm, pc, &bits, 4);
+    if (rv_decode(bits, &d) || d.id != RV_ctzw) return;
+    uint64_t v = cpu->x[d.rs1];
+    if ((uint32_t)v == 0 && v != 0) deviation = 1; /* CTZW */
+}
+
+static void dev_translate(void *ctx, struct vm_tb_desc *tb)
+{
+    (void)ctx;
+    for (unsigned i = 0; i < tb->n_insns; i++)
+        if (tb->insns[i].id == RV_ctzw) tb->insns[i].exec_cb = dev_cb;
+}
 static unsigned long row_runs[RV_N_INSNS];
 
 static uint64_t seq_addr(unsigned slot) { return CASES_BASE + (uint64_t)slot * STRIDE + PRO; }
@@ -310,6 +343,7 @@ static int run_reprise(struct vm *vm, struct vm_cpu *cpu, const struct qcase *c,
     cpu->icount = 0;
     cpu->res_valid = 0;
     struct vm_exit ex;
+    deviation = 0;
     int r = vm_run(cpu, (uint64_t)c->seq.n + 1, &ex);
     memset(out, 0, sizeof *out);
     memcpy(out->x, cpu->x, sizeof out->x);
@@ -373,6 +407,12 @@ static void check_case(struct vm *vm, struct vm_cpu *cpu, const struct qcase *c,
     for (int i = 0; i < c->seq.n; i++)
         if (c->seq.in[i].d.id < RV_N_INSNS) row_runs[c->seq.in[i].d.id]++;
     int nd = compare(c, &a, q, 0);
+    if (!bad && nd && deviation) {
+        n_skip++;
+        n_ctzw++;
+        if (opt_verbose) printf("case %" PRIu64 ": skipped (ctzw, QEMU 7.2 deviation)\n", c->index);
+        return;
+    }
     if (!bad && !nd) {
         n_pass++;
         if (opt_verbose) printf("case %" PRIu64 ": ok\n", c->index);
@@ -444,7 +484,9 @@ int main(int argc, char **argv)
 
     struct vm *vm;
     char err[256];
-    if (vm_create(NULL, &vm, err, sizeof err)) {
+    static const struct vm_instrument ins = { .translate = dev_translate };
+    struct vm_config cfg = { .instrument = &ins };
+    if (vm_create(&cfg, &vm, err, sizeof err)) {
         fprintf(stderr, "vm_create: %s\n", err);
         return 2;
     }
@@ -488,7 +530,8 @@ int main(int argc, char **argv)
            missing);
     if (n_fail > max_shown && !opt_verbose && !broken)
         printf("(%lu failures not shown)\n", n_fail - max_shown);
-    printf("%lu passed, %lu failed\n", n_pass, n_fail);
+    printf("skipped (oracle deviations): %lu ctzw with a zero low word (Zbb 1.0.0 ctzw)\n", n_ctzw);
+    printf("%lu passed, %lu failed, %lu skipped\n", n_pass, n_fail, n_skip);
     free(cs);
     free(qr);
     vm_destroy(vm);
