@@ -59,17 +59,20 @@ int main(void)
     TRY("clock_gettime into wild pointer", syscall(SYS_clock_gettime, 1, (void *)16));
     TRY("clock_gettime into read-only page", syscall(SYS_clock_gettime, 1, ro));
     TRY("gettimeofday into wild pointer", syscall(SYS_gettimeofday, (void *)24, NULL));
-    TRY("nanosleep from wild pointer", syscall(SYS_nanosleep, wild, NULL));
+    TRY("clock_nanosleep from wild pointer", syscall(SYS_clock_nanosleep, 1, 0, wild, NULL));
     TRY("getrandom into read-only page", syscall(SYS_getrandom, ro, 16, 0));
     TRY("uname into wild pointer", syscall(SYS_uname, wild));
     TRY("getcwd into read-only page", syscall(SYS_getcwd, ro, 64));
     TRY("pipe2 into read-only page", syscall(SYS_pipe2, ro, 0));
     struct iovec iov[2] = { { two, 4 }, { wild, 4 } };
-    TRY("writev with a wild iov_base", syscall(SYS_writev, 1, iov, 2));
-    TRY("writev with wild iov array", syscall(SYS_writev, 1, wild, 2));
+    TRY("writev with a wild second iov_base", syscall(SYS_writev, pfd[1], iov, 2));
+    iov[0].iov_base = wild;
+    TRY("writev with a wild first iov_base", syscall(SYS_writev, pfd[1], iov, 2));
+    TRY("writev with wild iov array", syscall(SYS_writev, pfd[1], wild, 2));
     TRY("readv into read-only page", syscall(SYS_readv, pfd[0], (struct iovec[]){ { ro, 4 } }, 1));
     TRY("ppoll with wild fds", syscall(SYS_ppoll, wild, 1, NULL, NULL, 8));
-    TRY("ioctl TIOCGWINSZ into wild pointer", syscall(SYS_ioctl, 1, 0x5413, wild));
+    TRY("ioctl TIOCGWINSZ on a pipe, wild pointer", syscall(SYS_ioctl, pfd[0], 0x5413, wild));
+    TRY("ioctl FIONREAD on a pipe, wild pointer", syscall(SYS_ioctl, pfd[0], 0x541b, wild));
     TRY("rt_sigaction with wild act", syscall(SYS_rt_sigaction, 10, wild, NULL, 8));
     TRY("rt_sigprocmask with wild set", syscall(SYS_rt_sigprocmask, 0, wild, NULL, 8));
 
@@ -86,6 +89,7 @@ int main(void)
         TRY("sendmsg with wild msghdr", syscall(SYS_sendmsg, sv[0], wild, 0));
         TRY("recvmsg with wild msghdr", syscall(SYS_recvmsg, sv[1], wild, 0));
         mh.msg_iov = (struct iovec[]){ { ro, 4 } };
+        send(sv[0], "data", 4, 0);
         TRY("recvmsg into read-only page", syscall(SYS_recvmsg, sv[1], &mh, 0));
         TRY("getsockopt with wild optlen", syscall(SYS_getsockopt, sv[0], SOL_SOCKET, SO_TYPE, two, wild));
         len = 4;
@@ -97,6 +101,7 @@ int main(void)
         TRY("epoll_ctl with wild event", syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, sv[1], wild));
         struct epoll_event ev = { .events = EPOLLIN };
         epoll_ctl(ep, EPOLL_CTL_ADD, sv[1], &ev);
+        send(sv[0], "more", 4, 0);
         TRY("epoll_pwait into read-only page", syscall(SYS_epoll_pwait, ep, ro, 4, 0, NULL, 8));
         TRY("epoll_pwait into wild pointer", syscall(SYS_epoll_pwait, ep, wild, 4, 0, NULL, 8));
         TRY("pselect6 with wild fd_set", syscall(SYS_pselect6, 4, wild, NULL, NULL, NULL, NULL));

@@ -565,6 +565,60 @@ static void run_unicorn(uc_engine *uc, struct uc_run *u, const struct tcase *t, 
 
 /* ---- reprise ---- */
 
+/* Sequence k runs on VM variant k % 3: default blocks, blocks of at most 3
+ * instructions (more block boundaries, exits and chaining), or every
+ * instrumentation hook requested (the instrumented twins of the handlers;
+ * the callbacks record the executed path, checked against Unicorn's). */
+enum { VMV_PLAIN, VMV_SHORT, VMV_INSTR, VMV_N };
+static const char *const vmv_names[] = { "default blocks", "blocks of <= 3 instructions",
+                                         "all instrumentation hooks" };
+static struct vm *vms[VMV_N];
+static struct vm_cpu *cpus[VMV_N];
+
+static struct {
+    uint64_t pc[SEQ_MAX * 2 + 8];
+    int n, bad_icount, bad_mem;
+    uint64_t mem_calls, block_calls;
+} trace;
+
+static void tr_block(void *ud, struct vm_cpu *cpu, uint64_t pc, uint64_t icount)
+{
+    (void)ud, (void)cpu, (void)pc, (void)icount;
+    trace.block_calls++;
+}
+
+static void tr_insn(void *ud, struct vm_cpu *cpu, uint64_t pc, uint64_t icount)
+{
+    (void)ud;
+    (void)cpu;
+    /* icount: instructions retired before this one (cpu->icount is 0 at the start). */
+    if (icount != (uint64_t)trace.n) trace.bad_icount = 1;
+    if (trace.n < (int)(sizeof trace.pc / sizeof trace.pc[0])) trace.pc[trace.n] = pc;
+    trace.n++;
+}
+
+static void tr_mem(void *ud, struct vm_cpu *cpu, uint64_t pc, uint64_t icount, uint64_t addr,
+                   unsigned size, uint64_t value, enum vm_mem_kind kind)
+{
+    (void)ud, (void)cpu, (void)value;
+    trace.mem_calls++;
+    if ((size != 1 && size != 2 && size != 4 && size != 8) || kind < VM_MEM_READ || kind > VM_MEM_AMO ||
+        icount + 1 != (uint64_t)trace.n || trace.n == 0 ||
+        (trace.n <= (int)(sizeof trace.pc / sizeof trace.pc[0]) && pc != trace.pc[trace.n - 1]) ||
+        addr + size < addr)
+        trace.bad_mem = 1;
+}
+
+static void tr_translate(void *ctx, struct vm_tb_desc *tb)
+{
+    (void)ctx;
+    tb->block_cb = tr_block;
+    for (unsigned i = 0; i < tb->n_insns; i++) {
+        tb->insns[i].exec_cb = tr_insn;
+        tb->insns[i].mem_cb = tr_mem;
+    }
+}
+
 static void run_reprise(struct vm *vm, struct vm_cpu *cpu, const struct tcase *t, int trunc,
                         struct result *res)
 {
@@ -716,7 +770,7 @@ static enum dev cause_mask(const struct tcase *t, const struct result *a, const 
     return DEV_NONE;
 }
 
-static void run_one(uc_engine *uc, struct vm *vm, struct vm_cpu *cpu, uint64_t index, const char *argv0)
+static void run_one(uc_engine *uc, uint64_t index, const char *argv0)
 {
     static struct tcase t;
     static struct result ra, rb;
@@ -724,6 +778,10 @@ static void run_one(uc_engine *uc, struct vm *vm, struct vm_cpu *cpu, uint64_t i
     make_case(index, &t);
     run_unicorn(uc, up, &t, &rb);
     u = *up;
+    int vmv = (int)(index % VMV_N);
+    struct vm *vm = vms[vmv];
+    struct vm_cpu *cpu = cpus[vmv];
+    memset(&trace, 0, sizeof trace);
     run_reprise(vm, cpu, &t, u.trunc, &ra);
 
     enum dev mask = cause_mask(&t, &ra, &rb);
@@ -736,13 +794,38 @@ static void run_one(uc_engine *uc, struct vm *vm, struct vm_cpu *cpu, uint64_t i
         mask = DEV_TERM;
         nd = 0;
     }
+    const char *trace_err = NULL;
+    if (vmv == VMV_INSTR && !nd && mask != DEV_TERM) {
+        /* The executed path as the exec callbacks saw it, against Unicorn's
+         * hooks: reprise also calls back before the ebreak at the end, and
+         * Unicorn also hooked the instruction a truncation stopped before. */
+        int want = u.path_n + (ra.kind == O_END) - (ra.kind == O_STOP);
+        if (trace.bad_icount) trace_err = "exec callback icount is not the retired count";
+        else if (trace.bad_mem) trace_err = "memory callback arguments are inconsistent";
+        else if (trace.n != want) trace_err = "exec callbacks saw a different number of instructions";
+        for (int i = 0; !trace_err && i < trace.n && i < u.path_n; i++)
+            if (u.path[i] < 0 || trace.pc[i] != t.begin + t.seq.in[u.path[i]].off)
+                trace_err = "exec callbacks saw a different path";
+        if (!trace_err && ra.kind == O_END && trace.pc[trace.n - 1] != t.end)
+            trace_err = "exec callbacks did not see the end";
+        if (trace_err) nd = 1;
+    }
     if (u.nanbox) n_nanbox++;
     if (u.amofix) n_amofix++;
     if (rb.kind == O_EXC) n_exc_seq++;
     if (rb.kind == O_END) n_end_seq++;
     if (nd) {
         n_fail++;
-        if (shown++ < max_shown || opt_verbose) report(&t, &ra, &rb, &u, mask, argv0);
+        if (shown++ < max_shown || opt_verbose) {
+            report(&t, &ra, &rb, &u, mask, argv0);
+            printf("    reprise vm: %s%s%s\n", vmv_names[vmv], trace_err ? "; " : "", trace_err ? trace_err : "");
+            if (trace_err) {
+                printf("    path (reprise exec callbacks):");
+                for (int i = 0; i < trace.n && i < (int)(sizeof trace.pc / sizeof trace.pc[0]); i++)
+                    printf(" %d", dg_index_at(&t.seq, (uint32_t)(trace.pc[i] - t.begin)));
+                printf("\n");
+            }
+        }
         return;
     }
     if (u.trunc >= 0 || mask) {
@@ -789,17 +872,21 @@ int main(int argc, char **argv)
     printf("test_unicorn: Unicorn %u.%u, seed %" PRIu64 ", %" PRIu64 " sequences\n", maj, min, opt_seed,
            have_only ? 1 : count);
 
-    struct vm *vm;
     char err[256];
-    if (vm_create(NULL, &vm, err, sizeof err)) {
-        fprintf(stderr, "vm_create: %s\n", err);
-        return 2;
-    }
-    struct vm_cpu *cpu = vm_cpu_create(vm);
-    if (!cpu || vm_map(vm, CODE_BASE, CODE_SIZE, VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC) ||
-        vm_map(vm, DATA_BASE, DATA_SIZE, VM_PROT_READ | VM_PROT_WRITE)) {
-        fprintf(stderr, "vm setup failed\n");
-        return 2;
+    static const struct vm_instrument ins = { .translate = tr_translate };
+    for (int v = 0; v < VMV_N; v++) {
+        struct vm_config cfg = { .max_block_insns = v == VMV_SHORT ? 3 : 0,
+                                 .instrument = v == VMV_INSTR ? &ins : NULL };
+        if (vm_create(&cfg, &vms[v], err, sizeof err)) {
+            fprintf(stderr, "vm_create: %s\n", err);
+            return 2;
+        }
+        cpus[v] = vm_cpu_create(vms[v]);
+        if (!cpus[v] || vm_map(vms[v], CODE_BASE, CODE_SIZE, VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC) ||
+            vm_map(vms[v], DATA_BASE, DATA_SIZE, VM_PROT_READ | VM_PROT_WRITE)) {
+            fprintf(stderr, "vm setup failed\n");
+            return 2;
+        }
     }
     static struct uc_run ctx;
     urun = &ctx;
@@ -808,9 +895,9 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (have_only) {
-        run_one(uc, vm, cpu, only, argv[0]);
+        run_one(uc, only, argv[0]);
     } else {
-        for (uint64_t k = first; k < first + count; k++) run_one(uc, vm, cpu, k, argv[0]);
+        for (uint64_t k = first; k < first + count; k++) run_one(uc, k, argv[0]);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -841,6 +928,6 @@ int main(int argc, char **argv)
     if (n_fail > max_shown && !opt_verbose) printf("(%lu failures not shown)\n", n_fail - max_shown);
     printf("%lu passed, %lu failed, %lu skipped\n", n_pass, n_fail, n_skip);
     uc_close(uc);
-    vm_destroy(vm);
+    for (int v = 0; v < VMV_N; v++) vm_destroy(vms[v]);
     return n_fail ? 1 : 0;
 }

@@ -218,9 +218,12 @@ static long do_ioctl(struct lx_thread *t, const struct lx_syscall *c)
         return -ENOTTY;
     }
     void *hp = NULL;
-    if (len) {
-        hp = lx_guest_ptr(t, c->a[2], len, out);
-        if (!hp) return -EFAULT;
+    /* A bad guest pointer becomes NULL for the host, which then decides
+     * between EFAULT and ENOTTY (not a terminal) as Linux does. */
+    if (len) hp = lx_guest_ptr(t, c->a[2], len, out);
+    if (len && !hp) {
+        long r = ioctl(fd, req, NULL);
+        return r == -1 ? -errno : -EFAULT;
     }
     long r = ioctl(fd, req, hp);
     if (r == -1) return -errno;
@@ -252,7 +255,8 @@ static long do_fcntl(struct lx_thread *t, const struct lx_syscall *c)
 }
 
 /* readv/writev/preadv/pwritev: struct iovec has the same layout, but its
- * base pointers are guest addresses. */
+ * base pointers are guest addresses. As in Linux, a bad buffer ends the
+ * transfer there (a short count), or is EFAULT if no byte comes before it. */
 static long do_iov(struct lx_thread *t, const struct lx_syscall *c, bool write_to_guest)
 {
     int cnt = (int)c->a[2];
@@ -260,10 +264,16 @@ static long do_iov(struct lx_thread *t, const struct lx_syscall *c, bool write_t
     struct iovec iov[1024];
     uint64_t g[1024][2];
     if (cnt && lx_copy_from(t, g, c->a[1], (size_t)cnt * 16)) return -EFAULT;
+    uint64_t before = 0;   /* bytes in the buffers before the current one */
     for (int i = 0; i < cnt; i++) {
         iov[i].iov_len = g[i][1];
         iov[i].iov_base = g[i][1] ? lx_guest_ptr(t, g[i][0], g[i][1], write_to_guest) : NULL;
-        if (g[i][1] && !iov[i].iov_base) return -EFAULT;
+        if (g[i][1] && !iov[i].iov_base) {
+            if (!before) return -EFAULT;
+            cnt = i;
+            break;
+        }
+        before += g[i][1];
     }
     long r;
     if (c->nr == 65) r = readv((int)c->a[0], iov, cnt);

@@ -60,11 +60,14 @@ static void *guest_buf(struct lx_thread *t, uint64_t addr, size_t len, bool writ
 
 /* ---- socket addresses with an in-out length (accept, getsockname, ...) ---- */
 
-/* A guest (sockaddr *, socklen_t *) pair prepared for the host. */
+/* A socket address the host kernel returns, for a guest (sockaddr *,
+ * socklen_t *) pair. Like Linux's move_addr_to_user(), the address lands in
+ * a kernel-side buffer first and is copied out afterwards: min(capacity,
+ * length) bytes, then the full length. */
 struct addr_out {
     uint64_t addr, lenp;   /* guest pointers; addr 0: caller wants no address */
-    void *host;            /* host view of addr */
-    socklen_t cap, len;    /* capacity on entry, the kernel's length after */
+    struct sockaddr_storage ss;
+    socklen_t cap, len;    /* guest capacity; the kernel's length after */
 };
 
 static long addr_out_prepare(struct lx_thread *t, struct addr_out *a, uint64_t addr,
@@ -72,28 +75,28 @@ static long addr_out_prepare(struct lx_thread *t, struct addr_out *a, uint64_t a
 {
     a->addr = addr;
     a->lenp = lenp;
-    a->host = NULL;
-    a->cap = a->len = 0;
+    a->cap = 0;
+    a->len = sizeof a->ss;
     if (!addr) return 0;
     int32_t cap;
     if (lx_copy_from(t, &cap, lenp, 4)) return -EFAULT;
     if (cap < 0) return -EINVAL;
-    if (!lx_guest_ptr(t, lenp, 4, true)) return -EFAULT;
-    int err;
-    a->host = guest_buf(t, addr, (size_t)cap, true, &err);
-    if (err) return err;
-    a->cap = a->len = (socklen_t)cap;
+    a->cap = (socklen_t)cap;
     return 0;
 }
 
-/* After a successful host call: the address bytes the kernel wrote and the
- * full length it reported. */
-static void addr_out_finish(struct lx_thread *t, const struct addr_out *a)
+/* Host arguments for the address and its length (NULL when not wanted). */
+static void *addr_out_host(struct addr_out *a) { return a->addr ? &a->ss : NULL; }
+static socklen_t *addr_out_hostlen(struct addr_out *a) { return a->addr ? &a->len : NULL; }
+
+/* After a successful host call: copies the address out; 0 or -EFAULT. */
+static long addr_out_finish(struct lx_thread *t, const struct addr_out *a)
 {
-    if (!a->addr) return;
+    if (!a->addr) return 0;
     size_t n = a->len < a->cap ? a->len : a->cap;
-    if (n) lx_guest_written(t, a->addr, n);
-    lx_copy_to(t, a->lenp, &a->len, 4);
+    if (n > sizeof a->ss) n = sizeof a->ss;
+    if (n && lx_copy_to(t, a->addr, &a->ss, n)) return -EFAULT;
+    return lx_copy_to(t, a->lenp, &a->len, 4) ? -EFAULT : 0;
 }
 
 /* accept4 (242) and accept (202). */
@@ -103,9 +106,14 @@ static long do_accept(struct lx_thread *t, const struct lx_syscall *c)
     long e = addr_out_prepare(t, &a, c->a[1], c->a[2]);
     if (e) return e;
     int flags = c->nr == 242 ? (int)c->a[3] : 0;
-    long r = syscall(SYS_accept4, (int)c->a[0], a.host, a.host ? &a.len : NULL, flags);
+    long r = syscall(SYS_accept4, (int)c->a[0], addr_out_host(&a), addr_out_hostlen(&a), flags);
     if (r == -1) return -errno;
-    addr_out_finish(t, &a);
+    if (addr_out_finish(t, &a)) {
+        /* Linux drops the new connection when the address cannot be
+         * stored. */
+        close((int)r);
+        return -EFAULT;
+    }
     return r;
 }
 
@@ -116,10 +124,9 @@ static long do_sockname(struct lx_thread *t, const struct lx_syscall *c)
     if (!c->a[1]) return -EFAULT;
     long e = addr_out_prepare(t, &a, c->a[1], c->a[2]);
     if (e) return e;
-    long r = syscall(c->nr == 204 ? SYS_getsockname : SYS_getpeername, (int)c->a[0], a.host, &a.len);
+    long r = syscall(c->nr == 204 ? SYS_getsockname : SYS_getpeername, (int)c->a[0], &a.ss, &a.len);
     if (r == -1) return -errno;
-    addr_out_finish(t, &a);
-    return r;
+    return addr_out_finish(t, &a) ? -EFAULT : r;
 }
 
 /* recvfrom(fd, buf, len, flags, src_addr, addrlen). */
@@ -135,41 +142,36 @@ static long do_recvfrom(struct lx_thread *t, const struct lx_syscall *c)
     struct addr_out a;
     long e = addr_out_prepare(t, &a, c->a[4], c->a[5]);
     if (e) return e;
-    long r = syscall(SYS_recvfrom, (int)c->a[0], buf, len, (int)c->a[3], a.host,
-                     a.host ? &a.len : NULL);
+    long r = syscall(SYS_recvfrom, (int)c->a[0], buf, len, (int)c->a[3], addr_out_host(&a),
+                     addr_out_hostlen(&a));
     if (r == -1) return -errno;
     /* MSG_TRUNC on a datagram socket reports the real length, which may
      * exceed what was written. */
     size_t wrote = (size_t)r < len ? (size_t)r : len;
     if (wrote) lx_guest_written(t, c->a[1], wrote);
-    addr_out_finish(t, &a);
-    return r;
+    return addr_out_finish(t, &a) ? -EFAULT : r;
 }
 
 /* getsockopt(fd, level, name, optval, optlen): optval's capacity is
  * *optlen; option values have the same layout on both ABIs (int, struct
- * timeval, linger, ucred). */
+ * timeval, linger, ucred). The host fills optval in place. */
 static long do_getsockopt(struct lx_thread *t, const struct lx_syscall *c)
 {
-    struct addr_out a;
-    if (!c->a[4]) return -EFAULT;
-    if (!c->a[3]) {
-        /* A NULL optval is passed on: the kernel decides (most options
-         * fault, a few only want the length). */
-        int32_t cap;
-        if (lx_copy_from(t, &cap, c->a[4], 4)) return -EFAULT;
-        if (!lx_guest_ptr(t, c->a[4], 4, true)) return -EFAULT;
-        socklen_t len = (socklen_t)cap;
-        long r = syscall(SYS_getsockopt, (int)c->a[0], (int)c->a[1], (int)c->a[2], NULL, &len);
-        if (r == -1) return -errno;
-        lx_copy_to(t, c->a[4], &len, 4);
-        return r;
-    }
-    long e = addr_out_prepare(t, &a, c->a[3], c->a[4]);
-    if (e) return e;
-    long r = syscall(SYS_getsockopt, (int)c->a[0], (int)c->a[1], (int)c->a[2], a.host, &a.len);
+    int32_t cap;
+    if (lx_copy_from(t, &cap, c->a[4], 4)) return -EFAULT;
+    if (!lx_guest_ptr(t, c->a[4], 4, true)) return -EFAULT;
+    if (cap < 0) return -EINVAL;
+    /* A NULL optval is passed on: the kernel decides (most options fault,
+     * a few only report the length). */
+    int err;
+    void *val = guest_buf(t, c->a[3], (size_t)cap, true, &err);
+    if (err) return err;
+    socklen_t len = (socklen_t)cap;
+    long r = syscall(SYS_getsockopt, (int)c->a[0], (int)c->a[1], (int)c->a[2], val, &len);
     if (r == -1) return -errno;
-    addr_out_finish(t, &a);
+    size_t n = len < (socklen_t)cap ? len : (socklen_t)cap;
+    if (val && n) lx_guest_written(t, c->a[3], n);
+    lx_copy_to(t, c->a[4], &len, 4);
     return r;
 }
 
@@ -184,10 +186,12 @@ struct rv_msghdr {
 };
 _Static_assert(sizeof(struct rv_msghdr) == RV_MSGHDR_SIZE, "riscv64 struct msghdr is 56 bytes");
 
-/* A host msghdr whose pointers reach guest memory. */
+/* A host msghdr whose pointers reach guest memory (except the address a
+ * receive returns, which lands in `ss` and is copied out afterwards). */
 struct host_msg {
     struct rv_msghdr g;            /* the guest's copy */
     struct msghdr h;
+    struct sockaddr_storage ss;
     struct iovec iov[NET_MAX_IOV];
     uint64_t giov[NET_MAX_IOV][2]; /* guest iovecs (base, len) */
 };
@@ -204,10 +208,15 @@ static long msg_prepare(struct lx_thread *t, uint64_t addr, bool write, struct h
         /* The kernel caps the name at sizeof(struct sockaddr_storage) and
          * rejects a negative length. */
         if ((int32_t)m->g.namelen < 0) return -EINVAL;
-        size_t n = m->g.namelen > 128 ? 128 : m->g.namelen;
-        m->h.msg_name = guest_buf(t, m->g.name, n, write, &err);
-        if (err) return err;
-        m->h.msg_namelen = (socklen_t)n;
+        size_t n = m->g.namelen > sizeof m->ss ? sizeof m->ss : m->g.namelen;
+        if (write) {
+            m->h.msg_name = &m->ss;
+            m->h.msg_namelen = sizeof m->ss;
+        } else {
+            m->h.msg_name = guest_buf(t, m->g.name, n, false, &err);
+            if (err) return err;
+            m->h.msg_namelen = (socklen_t)n;
+        }
     }
     if (m->g.iovlen > NET_MAX_IOV) return -EMSGSIZE;
     size_t cnt = (size_t)m->g.iovlen;
@@ -264,10 +273,6 @@ static long do_recvmsg(struct lx_thread *t, const struct lx_syscall *c)
         r = -errno;
         goto out;
     }
-    if (m->g.name) {
-        size_t n = m->h.msg_namelen < m->g.namelen ? m->h.msg_namelen : m->g.namelen;
-        if (n) lx_guest_written(t, m->g.name, n);
-    }
     size_t left = (size_t)r;
     for (size_t i = 0; i < m->h.msg_iovlen && left; i++) {
         size_t n = m->giov[i][1] < left ? m->giov[i][1] : left;
@@ -276,6 +281,16 @@ static long do_recvmsg(struct lx_thread *t, const struct lx_syscall *c)
     }
     uint64_t controllen = m->h.msg_control ? m->h.msg_controllen : 0;
     if (controllen) lx_guest_written(t, m->g.control, controllen);
+    if (m->g.name) {
+        /* As the kernel: min(capacity, length) bytes of the address, then
+         * the full length; a fault here loses the message, as in Linux. */
+        size_t n = m->h.msg_namelen < m->g.namelen ? m->h.msg_namelen : m->g.namelen;
+        if (n > sizeof m->ss) n = sizeof m->ss;
+        if (n && lx_copy_to(t, m->g.name, &m->ss, n)) {
+            r = -EFAULT;
+            goto out;
+        }
+    }
     int32_t flags = m->h.msg_flags;
     if (m->g.name) {
         /* The kernel reports the full address length, like accept. */
@@ -311,7 +326,7 @@ static long do_epoll_ctl(struct lx_thread *t, const struct lx_syscall *c)
 
 /* epoll_pwait (22) and epoll_pwait2 (441): events fetched on the host,
  * converted one by one; like the kernel, a fault after some events reports
- * those. */
+ * those. With c->nowait the host call does not wait. */
 static long do_epoll_pwait(struct lx_thread *t, const struct lx_syscall *c)
 {
     int maxevents = (int)c->a[2];
@@ -328,13 +343,17 @@ static long do_epoll_pwait(struct lx_thread *t, const struct lx_syscall *c)
         if (lx_copy_from(t, &ts, c->a[3], sizeof ts)) return -EFAULT;
         tsp = &ts;
     }
+    /* nowait: the scheduler retries the call (port.h). */
+    struct timespec zero = { 0, 0 };
+    int timeout = c->nowait ? 0 : (int)c->a[3];
+    if (c->nowait) tsp = &zero;
     int n = maxevents < NET_MAX_EVENTS ? maxevents : NET_MAX_EVENTS;
     struct epoll_event ev[NET_MAX_EVENTS];
     long r;
     if (c->nr == 441)
         r = syscall(SYS_epoll_pwait2, (int)c->a[0], ev, n, tsp, maskp, maskp ? 8 : 0);
     else
-        r = syscall(SYS_epoll_pwait, (int)c->a[0], ev, n, (int)c->a[3], maskp, maskp ? 8 : 0);
+        r = syscall(SYS_epoll_pwait, (int)c->a[0], ev, n, timeout, maskp, maskp ? 8 : 0);
     if (r == -1) return -errno;
     for (long i = 0; i < r; i++) {
         struct { uint32_t events, pad; uint64_t data; } g = { ev[i].events, 0, ev[i].data.u64 };
@@ -348,7 +367,8 @@ static long do_epoll_pwait(struct lx_thread *t, const struct lx_syscall *c)
 
 /* pselect6(nfds, readfds, writefds, exceptfds, timeout, sigdata): fd_sets
  * are ceil(nfds/64) longs, read and rewritten in place; the remaining time
- * is written back; sigdata points to { sigset_t *ss; size_t ss_len }. */
+ * is written back; sigdata points to { sigset_t *ss; size_t ss_len }. With
+ * c->nowait the host call does not wait and the timeout is left alone. */
 static long do_pselect6(struct lx_thread *t, const struct lx_syscall *c)
 {
     int nfds = (int)c->a[0];
@@ -381,11 +401,13 @@ static long do_pselect6(struct lx_thread *t, const struct lx_syscall *c)
         }
         sigp = &sig;
     }
-    long r = syscall(SYS_pselect6, nfds, sets[0], sets[1], sets[2], tsp, sigp);
+    /* nowait: poll once; the scheduler retries the call (port.h). */
+    struct timespec zero = { 0, 0 };
+    long r = syscall(SYS_pselect6, nfds, sets[0], sets[1], sets[2], c->nowait ? &zero : tsp, sigp);
     if (r == -1) return -errno;
     for (int i = 0; i < 3; i++)
         if (sets[i] && bytes) lx_guest_written(t, c->a[1 + i], bytes);
-    if (tsp) lx_copy_to(t, c->a[4], &ts, sizeof ts);
+    if (tsp && !c->nowait) lx_copy_to(t, c->a[4], &ts, sizeof ts);
     return r;
 }
 

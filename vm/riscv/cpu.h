@@ -57,8 +57,8 @@ struct vm_cpu {
     /* Set by a block exit. */
     unsigned exc_cause;
     uint64_t exc_tval;
-    uint32_t exc_retired;    /* instructions of the block retired before the exit */
-    const struct vm_tb *cur_tb;
+    const struct vm_tb *cur_tb;   /* block being executed (SMC detection) */
+    struct vm_tb *exit_tb;        /* block the last run of chained blocks ended in */
     struct vm *vm;
     void *user;              /* owner's pointer (platform thread state) */
 };

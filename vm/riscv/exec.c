@@ -21,6 +21,7 @@
 #include "../vm_internal.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #ifndef RV_DISPATCH_GOTO
@@ -230,10 +231,23 @@ static inline uint64_t zext_bytes(const void *p, unsigned n)
     WX(old_);                                                                     \
 } while (0)
 
-/* Runs one block. Returns an X_* exit; cpu->pc is the next pc (or the
- * faulting pc for X_EXC) and cpu->exc_retired the instructions retired for
- * X_EXC and X_SMC. */
-static int rv_exec(struct vm_cpu *cpu, const struct vm_tb *tb)
+static inline void ras_push(struct vm_cpu *cpu, struct vm_tb *caller)
+{
+    unsigned i = cpu->ras_top++ & (RV_RAS_SIZE - 1);
+    cpu->ras[i].ret_pc = caller->end;
+    cpu->ras[i].caller = caller;
+}
+
+/*
+ * Runs the block tb and, while *budget allows and no stop is requested,
+ * follows chained edges from block to block without returning: a linked
+ * static successor, the return site predicted by the return-address stack,
+ * or the last target of an indirect jump. Advances cpu->icount and *budget
+ * by every instruction retired. Returns the X_* exit of the last block,
+ * which is left in cpu->exit_tb; cpu->pc is the next pc (the faulting one
+ * for X_EXC).
+ */
+static int rv_exec(struct vm_cpu *cpu, struct vm_tb *tb, uint64_t *budget)
 {
 #if RV_DISPATCH_GOTO
     static const void *const labels[H_N] = {
@@ -247,10 +261,12 @@ static int rv_exec(struct vm_cpu *cpu, const struct vm_tb *tb)
         rv_labels = labels;
         return 0;
     }
+#define DISPATCH() goto *op->h
 #define CASE(label, id) label:
 #define NEXT() do { op++; goto *op->h; } while (0)
 #else
     if (unlikely(!cpu)) return 0;
+#define DISPATCH() goto next
 #define CASE(label, id) case id:
 #define NEXT() do { op++; goto next; } while (0)
 #endif
@@ -258,6 +274,7 @@ static int rv_exec(struct vm_cpu *cpu, const struct vm_tb *tb)
     uint64_t *x = cpu->x, *f = cpu->f;
     const struct rv_op *op = (const struct rv_op *)tb->ops;
     int ret;
+    (void)budget;
 
 #define PROLOGUE(flags)                                                           \
     enum { FLAGS_ = (flags) };                                                    \
@@ -308,17 +325,56 @@ next:
 #endif
 trap:
     cpu->pc = op->pc;
-    cpu->exc_retired = op->idx;
+    cpu->icount += op->idx;
+    *budget -= op->idx;
     ret = X_EXC;
-    goto out;
+    goto leave;
 smc:
     /* The instruction just retired overwrote code of this very block: the
      * ops after it may be stale, so leave now. */
     cpu->pc = op->pc + op->len;
-    cpu->exc_retired = op->idx + 1;
+    cpu->icount += op->idx + 1;
+    *budget -= op->idx + 1;
     ret = X_SMC;
+    goto leave;
 out:
+    /* A normal block exit: chain to the next block if it is known. */
+    cpu->icount += tb->n_insns;
+    *budget -= tb->n_insns;
+    {
+        struct vm_tb *n = NULL;
+        bool popped = false;
+        if (ret != X_JALR) {
+            n = tb->link[ret == X_LINK0 ? 0 : 1].to;
+        } else if (tb->exit_kind == TB_EXIT_RET) {
+            unsigned i = (cpu->ras_top - 1) & (RV_RAS_SIZE - 1);
+            struct vm_tb *caller = cpu->ras[i].caller;
+            if (caller && cpu->ras[i].ret_pc == cpu->pc && caller->valid) {
+                n = caller->link[1].to;
+                popped = n != NULL;
+            }
+        } else {
+            n = tb->link[0].to;
+            if (n && n->pc != cpu->pc) n = NULL;
+        }
+        if (n && n->n_insns <= *budget && !cpu->stop_request) {
+            if (popped) {
+                cpu->ras_top--;
+                vm->stats.ras_hits++;
+            } else {
+                vm->stats.chain_hits++;
+            }
+            if (tb->exit_kind == TB_EXIT_CALL) ras_push(cpu, tb);
+            tb = n;
+            cpu->cur_tb = tb;
+            op = (const struct rv_op *)tb->ops;
+            x[0] = 0;
+            DISPATCH();
+        }
+    }
+leave:
     x[0] = 0;
+    cpu->exit_tb = tb;
     return ret;
 }
 
@@ -498,7 +554,7 @@ void vm_isa_cpu_flush(struct vm_cpu *cpu)
     cpu->ras_top = 0;
 }
 
-void vm_isa_init(void) { rv_exec(NULL, NULL); }
+void vm_isa_init(void) { rv_exec(NULL, NULL, NULL); }
 
 /* Finds or builds the block at cpu->pc. */
 static struct vm_tb *get_tb(struct vm_cpu *cpu, struct vm_exit *ex, int *flushed)
@@ -577,12 +633,9 @@ int vm_run(struct vm_cpu *cpu, uint64_t budget, struct vm_exit *ex)
         }
 
         cpu->cur_tb = run;
-        int r = rv_exec(cpu, run);
+        int r = rv_exec(cpu, run, &budget);
         cpu->cur_tb = NULL;
-
-        uint64_t retired = (r == X_EXC || r == X_SMC) ? cpu->exc_retired : run->n_insns;
-        cpu->icount += retired;
-        budget -= retired;
+        run = cpu->exit_tb; /* chaining may have gone on to other blocks */
 
         if (run->temp) vm_tb_invalidate(vm, run);
 
@@ -597,11 +650,7 @@ int vm_run(struct vm_cpu *cpu, uint64_t budget, struct vm_exit *ex)
             prev = NULL;
             continue;
         }
-        if (run->exit_kind == TB_EXIT_CALL) {
-            unsigned i = cpu->ras_top++ & (RV_RAS_SIZE - 1);
-            cpu->ras[i].ret_pc = run->end;
-            cpu->ras[i].caller = run;
-        }
+        if (run->exit_kind == TB_EXIT_CALL) ras_push(cpu, run);
         prev = run;
         prev_exit = r;
     }

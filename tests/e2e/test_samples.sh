@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Differential end-to-end test: every deterministic sample runs under
+# `reprise run` and under qemu-riscv64 with the same arguments and standard
+# input; standard output and exit status must agree. clocks prints only
+# invariants (its values differ between runs), so it is compared the same
+# way and must also report no failure. Benchmarks run at scale 1.
+#   test_samples.sh REPRISE SAMPLES_DIR
+# Exits 77 (skipped) without qemu-riscv64.
+set -u
+reprise=$1 dir=$2
+qemu=$(command -v qemu-riscv64) || { echo "qemu-riscv64 not found: skipped"; exit 77; }
+qemu_args=(-L /usr/riscv64-linux-gnu -cpu rv64,zba=true,zbb=true,zbs=true)
+pass=0 fail=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# Inputs: some text for wc, a small file and a multi-page binary for mmap.
+for i in $(seq 1 3000); do echo "line $i: the quick  brown fox	jumps over $((i * 7919 % 1000))"; done > "$tmp/text"
+printf 'tiny' > "$tmp/tiny"
+: > "$tmp/empty"
+
+# run NAME STDIN PROGRAM ARGS...: compares reprise with qemu.
+run() {
+    local name=$1 in=$2 prog=$dir/$3; shift 3
+    local args=("$@")
+    if [ ! -x "$prog" ]; then fail=$((fail+1)); echo "FAIL: $name: $prog not built"; return; fi
+    "$qemu" "${qemu_args[@]}" "$prog" "${args[@]//@OUT@/$tmp/q.out}" <"$in" >"$tmp/q.stdout" 2>"$tmp/q.stderr"
+    local qs=$?
+    "$reprise" run "$prog" "${args[@]//@OUT@/$tmp/r.out}" <"$in" >"$tmp/r.stdout" 2>"$tmp/r.stderr"
+    local rs=$?
+    if [ $qs != $rs ]; then
+        fail=$((fail+1)); echo "FAIL: $name: exit status $rs, qemu $qs"; head -5 "$tmp/r.stderr"; return
+    fi
+    if ! diff "$tmp/q.stdout" "$tmp/r.stdout" >"$tmp/diff"; then
+        fail=$((fail+1)); echo "FAIL: $name: output differs from qemu (< qemu, > reprise):"
+        head -20 "$tmp/diff"; head -5 "$tmp/r.stderr"; return
+    fi
+    pass=$((pass+1))
+}
+# expect NAME PATTERN: the last reprise output contains PATTERN.
+expect() {
+    if grep -q -- "$2" "$tmp/r.stdout"; then pass=$((pass+1)); else
+        fail=$((fail+1)); echo "FAIL: $1: no '$2' in output:"; head -5 "$tmp/r.stdout"; fi
+}
+
+run hello /dev/null hello a b
+expect "hello argv" "with 2 argument(s)"
+run hello-static /dev/null hello-static x
+run isa_mix /dev/null isa_mix
+run wc "$tmp/text" wc
+expect "wc counts" "^3000 "
+run "wc empty" /dev/null wc
+run wc-static "$tmp/text" wc-static
+run "copy text" /dev/null copy "$tmp/text" @OUT@
+expect "copy identical" "identical"
+if cmp -s "$tmp/text" "$tmp/r.out"; then pass=$((pass+1)); else
+    fail=$((fail+1)); echo "FAIL: copy: the file reprise wrote differs"; fi
+run "copy binary" /dev/null copy "$dir/wc" @OUT@
+run "copy empty" /dev/null copy "$tmp/empty" @OUT@
+run "copy missing" /dev/null copy "$tmp/nope" @OUT@
+run "mmap_file binary" /dev/null mmap_file "$dir/wc"
+expect "mmap_file private copy" "file unchanged: yes"
+run "mmap_file tiny" /dev/null mmap_file "$tmp/tiny"
+run selfmod /dev/null selfmod
+expect "selfmod second version" "v2: f(41) = 141"
+run wild /dev/null wild
+expect "wild survives" "survived, read-only page still zero"
+run sockets /dev/null sockets
+expect "sockets" "^0 failure(s)"
+run clocks /dev/null clocks
+expect "clock invariants" "^0 failure(s)"
+for b in bench_int bench_mem bench_calls bench_fp; do run "$b" /dev/null "$b" 1; done
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
