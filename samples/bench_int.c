@@ -1,8 +1,8 @@
 /*
  * bench_int.c - integer kernel: a sieve of Eratosthenes, CRC-32 (bitwise),
- * xorshift-driven integer hashing with multiply/divide. CPU-bound; prints a
- * checksum. `bench_int [SCALE]`: SCALE (default 1000) sets the work; 1 is a
- * quick correctness run.
+ * xorshift-driven integer hashing with multiplies, branches and an
+ * occasional divide. CPU-bound; prints a checksum. `bench_int [SCALE]`:
+ * SCALE (default 1000) sets the work; 1 is a quick correctness run.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,10 +39,14 @@ static uint64_t hashing(uint64_t seed, long iters)
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        uint64_t d = (x >> 40) | 1;
-        acc += (x * 0x9e3779b97f4a7c15ull) ^ (x / d) ^ (x % (d + 2));
+        acc += (x * 0x9e3779b97f4a7c15ull) ^ (acc >> 3);
         acc = (acc << 5) | (acc >> 59);
         acc += (uint32_t)(x >> 3) * (uint64_t)(uint32_t)i;
+        if ((x & 3) == 0) acc -= x >> 11; else acc ^= x << 2;
+        if ((i & 15) == 0) {
+            uint64_t d = (x >> 40) | 1;
+            acc += (x / d) ^ (x % (d + 2));
+        }
     }
     return acc;
 }

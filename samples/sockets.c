@@ -2,8 +2,10 @@
  * sockets.c - sockets without a second process: a nonblocking socketpair
  * driven by an epoll loop that streams a patterned message one way and its
  * checksum back, descriptor passing with SCM_RIGHTS, datagrams with
- * MSG_TRUNC, a listening abstract-namespace socket with accept4, socket
- * options and names, select/pselect, eventfd and timerfd.
+ * MSG_TRUNC, a listening abstract-namespace socket with accept4, named
+ * datagram sockets (sendmsg/recvmsg/recvfrom with addresses), socket options
+ * and names, select/pselect, sendfile, copy_file_range, eventfd and
+ * timerfd.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +18,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
@@ -90,8 +94,9 @@ static uint32_t stream(int a, int b, size_t total, unsigned *rounds, unsigned *e
     return sum;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc;
     int sv[2];
     check("socketpair(SOCK_STREAM|SOCK_NONBLOCK)",
           socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
@@ -257,6 +262,82 @@ int main(void)
     close(as);
     close(cl);
     close(ls);
+
+    /* Named datagram sockets: sendmsg to an address, recvmsg reports the
+     * sender's; socket options with struct values. */
+    struct sockaddr_un na = { .sun_family = AF_UNIX }, nb = { .sun_family = AF_UNIX };
+    int la = snprintf(na.sun_path + 1, sizeof na.sun_path - 1, "reprise-dg-a-%d", getpid());
+    int lb = snprintf(nb.sun_path + 1, sizeof nb.sun_path - 1, "reprise-dg-b-%d", getpid());
+    socklen_t lena = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)la);
+    socklen_t lenb = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)lb);
+    int da = socket(AF_UNIX, SOCK_DGRAM, 0), db = socket(AF_UNIX, SOCK_DGRAM, 0);
+    check("bind datagram sockets", bind(da, (struct sockaddr *)&na, lena) == 0 &&
+                                       bind(db, (struct sockaddr *)&nb, lenb) == 0);
+    char dgm[] = "addressed";
+    struct iovec div = { dgm, sizeof dgm };
+    struct msghdr dmh = { .msg_name = &nb, .msg_namelen = lenb, .msg_iov = &div, .msg_iovlen = 1 };
+    r = sendmsg(da, &dmh, 0);
+    printf("sendmsg to an address: %zd\n", r);
+    struct sockaddr_un src;
+    memset(&src, 0, sizeof src);
+    char dbuf[32] = { 0 };
+    struct iovec riv = { dbuf, sizeof dbuf };
+    struct msghdr rmh = { .msg_name = &src, .msg_namelen = sizeof src, .msg_iov = &riv, .msg_iovlen = 1 };
+    r = recvmsg(db, &rmh, 0);
+    printf("recvmsg: %zd '%s', sender length matches %d, sender matches %d\n", r, dbuf,
+           rmh.msg_namelen == lena, memcmp(&src, &na, lena) == 0);
+    sendto(db, "back", 4, 0, (struct sockaddr *)&na, lena);
+    memset(&src, 0, sizeof src);
+    socklen_t sl = 3;   /* shorter than the address: truncated, full length reported */
+    r = recvfrom(da, dbuf, sizeof dbuf, 0, (struct sockaddr *)&src, &sl);
+    printf("recvfrom with a 3-byte address buffer: %zd, length %s, family %d, byte 3 %d\n", r,
+           sl == lenb ? "full" : "wrong", src.sun_family, ((unsigned char *)&src)[3]);
+    struct timeval tmo = { 2, 500000 }, got_tmo;
+    setsockopt(da, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof tmo);
+    socklen_t tl = sizeof got_tmo;
+    getsockopt(da, SOL_SOCKET, SO_RCVTIMEO, &got_tmo, &tl);
+    printf("SO_RCVTIMEO %ld.%06ld, optlen %u\n", (long)got_tmo.tv_sec, (long)got_tmo.tv_usec, (unsigned)tl);
+    int small_len = 2;
+    socklen_t ol = (socklen_t)small_len;
+    short tiny_opt = 0;
+    r = getsockopt(da, SOL_SOCKET, SO_TYPE, &tiny_opt, &ol);
+    printf("getsockopt into 2 bytes: %s, optlen %u\n", err(r), (unsigned)ol);
+    close(da);
+    close(db);
+
+    /* sendfile from this program's file into a socket; copy_file_range
+     * between files. */
+    int self = open(argv[0], O_RDONLY);
+    int sp[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+    off_t off = 100;
+    r = sendfile(sp[0], self, &off, 1000);
+    unsigned char sbuf[1000], fbuf[1000];
+    ssize_t got = 0;
+    while (got < r) {
+        ssize_t k = read(sp[1], sbuf + got, (size_t)(r - got));
+        if (k <= 0) break;
+        got += k;
+    }
+    ssize_t pr = pread(self, fbuf, sizeof fbuf, 100);
+    printf("sendfile: %zd bytes, offset now %lld, same as pread: %d\n", r, (long long)off,
+           got == pr && memcmp(sbuf, fbuf, (size_t)got) == 0);
+    int tmpf = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+    if (tmpf >= 0) {
+        off_t in_off = 0;
+        r = copy_file_range(self, &in_off, tmpf, NULL, 4096, 0);
+        unsigned char cbuf[4096];
+        ssize_t cr = pread(tmpf, cbuf, sizeof cbuf, 0);
+        ssize_t sr = pread(self, fbuf, sizeof fbuf, 0);
+        printf("copy_file_range: %zd, in offset %lld, copy matches: %d\n", r, (long long)in_off,
+               cr == r && sr > 0 && memcmp(cbuf, fbuf, (size_t)sr) == 0);
+        close(tmpf);
+    } else {
+        printf("copy_file_range: no O_TMPFILE in /tmp (skipped)\n");
+    }
+    close(sp[0]);
+    close(sp[1]);
+    close(self);
 
     /* eventfd and timerfd under epoll. */
     int efd = eventfd(3, EFD_NONBLOCK);

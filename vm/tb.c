@@ -162,8 +162,8 @@ void vm_tb_invalidate(struct vm *vm, struct vm_tb *tb)
     tb->n_pages = 0;
     if (!tb->valid) return;
     tb->valid = 0;
-    vm->stats.tb_invalidated++;
     if (!tb->temp) {
+        vm->stats.tb_invalidated++;
         for (struct vm_tb **pp = &vm->tb_hash[tb_hash(tb->pc)]; *pp; pp = &(*pp)->hash_next)
             if (*pp == tb) {
                 *pp = tb->hash_next;

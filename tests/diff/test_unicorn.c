@@ -19,6 +19,16 @@
  * comparison covers x1-x31, f0-f31, fflags, frm, pc, the data buffer, and for
  * an exception the faulting pc and the cause.
  *
+ * Misaligned plain loads and stores: reprise performs them (as Linux does
+ * for user programs; the Unprivileged ISA, section 2.6, lets the execution
+ * environment choose), and so does Unicorn (QEMU's softmmu in M-mode), so
+ * they are compared like any access. LR/SC/AMOs trap when misaligned in
+ * both (see AMOCAUSE for the cause Unicorn reports).
+ *
+ * Reprise runs each sequence on one of three vms in turn: default blocks,
+ * blocks of at most 3 instructions, and one with every instrumentation hook
+ * requested, whose exec callbacks must see Unicorn's path and icounts.
+ *
  * Layout: code in a 64 KiB ring at 0x10000 (each sequence at a random 2-byte
  * aligned place, so translations are overwritten and invalidated and some
  * instructions straddle pages), data at 0x20000. Registers the generator
@@ -97,8 +107,8 @@
  * RVCRES   Reserved 16-bit encodings that Unicorn executes: quadrant 0 with
  *          funct3=100 (a no-op: QEMU 5.0's old C decoder ignores it), and
  *          quadrant 1 funct6=100111 with funct2=10/11 (RV64). The C extension,
- *          section 16.8 tables 16.5 and 16.6, lists both as reserved; reprise
- *          raises illegal-instruction. (An exhaustive scan of the 49152
+ *          section 16.8 "RVC Instruction Set Listings", lists both as
+ *          reserved; reprise raises illegal-instruction. (An exhaustive scan of the 49152
  *          16-bit encodings found no other disagreement on legality.)
  *   For these the sequence is compared up to the deviating instruction
  *   only (both machines stop just before it) and counted as skipped.
@@ -114,6 +124,10 @@
  * Unicorn also reports ebreak as an invalid instruction and unmapped
  * accesses as UC_ERR_*_UNMAPPED errors instead of exceptions; those are
  * API differences, mapped to causes below (reprise reports page faults).
+ * Unicorn 2.0.1 engine bugs worked around: uc_mem_write over translated
+ * code does not always drop the translations (uc_ctl_remove_cache after
+ * each write), and a long-lived engine crashes in tb_set_jmp_target (a
+ * fresh engine every 50000 sequences).
  */
 
 #define CODE_BASE 0x10000ull
@@ -165,6 +179,8 @@ struct tcase {
 static uint64_t opt_seed = 1;
 struct uc_run;
 static struct uc_run *urun; /* the hooks' context (one Unicorn instance) */
+#define UC_MAX_AGE 50000       /* sequences per Unicorn engine */
+static unsigned uc_age;
 static int opt_verbose;
 static unsigned long n_pass, n_fail, n_skip, n_nanbox, n_amofix, n_trunc_cmp, dev_count[DEV_N];
 static unsigned long n_exc_seq, n_end_seq;
@@ -283,17 +299,18 @@ struct uc_run {
     enum dev dev;
     int intno;           /* exception number from the interrupt hook, or -1 */
     int invalid;         /* the invalid-instruction hook fired */
-    /* NaN-boxing fixup of the instruction in flight */
-    uint64_t amofix_addr; /* AMOMINMAX: write amofix_val there after the AMO, if nonzero */
-    uint32_t amofix_val;
-    int amofix;          /* fixups applied */
     uint64_t lr_addr;    /* the reservation Unicorn holds: address, size or 0 */
     unsigned lr_size;
+    /* Fixups of the instruction in flight (index pend, or -1), applied when
+     * it has retired: NaN-boxing (operands patched to the canonical NaN, to
+     * be restored; a binary32 result to box) and AMOMINMAX. */
     int pend;
     int n_saved;
     unsigned saved_reg[3];
     uint64_t saved_val[3];
-    int nanbox;          /* fixups applied */
+    uint64_t amofix_addr; /* write amofix_val there after the AMO, if nonzero */
+    uint32_t amofix_val;
+    int nanbox, amofix;  /* fixups applied */
     int path[SEQ_MAX * 2 + 8];
     int path_n;
 };
@@ -489,14 +506,22 @@ static uc_engine *uc_setup(struct uc_run *u)
     return uc;
 }
 
-static void run_unicorn(uc_engine *uc, struct uc_run *u, const struct tcase *t, struct result *res)
+#define CODE_IMAGE_MAX (4 + 4 * SEQ_MAX + 4)
+
+/* The bytes at t->slot: the reservation stub, the sequence, the ebreak. */
+static size_t code_image(const struct tcase *t, uint8_t *code)
 {
-    uint8_t code[4 + 4 * SEQ_MAX + 4];
     uint32_t stub = STUB_SC, eb = EBREAK;
     memcpy(code, &stub, 4);
     dg_emit(&t->seq, code + 4);
     memcpy(code + 4 + t->seq.size, &eb, 4);
-    uc_mem_write(uc, t->slot, code, 8 + t->seq.size);
+    return 8 + t->seq.size;
+}
+
+static void run_unicorn(uc_engine *uc, struct uc_run *u, const struct tcase *t, struct result *res)
+{
+    uint8_t code[CODE_IMAGE_MAX];
+    uc_mem_write(uc, t->slot, code, code_image(t, code));
     /* uc_mem_write does not always drop translations of the code it
      * overwrites (Unicorn 2.0.1 ran stale blocks here): drop them. */
     uc_ctl_remove_cache(uc, t->slot, t->end + 4);
@@ -622,12 +647,8 @@ static void tr_translate(void *ctx, struct vm_tb_desc *tb)
 static void run_reprise(struct vm *vm, struct vm_cpu *cpu, const struct tcase *t, int trunc,
                         struct result *res)
 {
-    uint8_t code[4 + 4 * SEQ_MAX + 4];
-    uint32_t stub = STUB_SC, eb = EBREAK;
-    memcpy(code, &stub, 4);
-    dg_emit(&t->seq, code + 4);
-    memcpy(code + 4 + t->seq.size, &eb, 4);
-    vm_poke(vm, t->slot, code, 8 + t->seq.size);
+    uint8_t code[CODE_IMAGE_MAX];
+    vm_poke(vm, t->slot, code, code_image(t, code));
     vm_poke(vm, DATA_BASE, t->init.data, DATA_SIZE);
 
     memcpy(cpu->x, t->init.x, sizeof t->init.x);
@@ -770,18 +791,33 @@ static enum dev cause_mask(const struct tcase *t, const struct result *a, const 
     return DEV_NONE;
 }
 
-static void run_one(uc_engine *uc, uint64_t index, const char *argv0)
+static void run_one(uc_engine **ucp, uint64_t index, const char *argv0)
 {
     static struct tcase t;
     static struct result ra, rb;
     struct uc_run *up = urun, u;
     make_case(index, &t);
-    run_unicorn(uc, up, &t, &rb);
+    if (++uc_age > UC_MAX_AGE) {
+        /* A long-lived Unicorn 2.0.1 engine eventually crashes in
+         * tb_set_jmp_target (a null translated-code pointer after its code
+         * buffer was recycled; unicorn-engine/unicorn issues 1702, 2048):
+         * start a fresh one now and then. */
+        uc_close(*ucp);
+        *ucp = uc_setup(urun);
+        uc_age = 0;
+    }
+    run_unicorn(*ucp, up, &t, &rb);
     u = *up;
     int vmv = (int)(index % VMV_N);
     struct vm *vm = vms[vmv];
     struct vm_cpu *cpu = cpus[vmv];
     memset(&trace, 0, sizeof trace);
+    /* Every vm gets every sequence's code, so that the code ring reads the
+     * same in all of them and in Unicorn (wild loads can land there). */
+    uint8_t code[CODE_IMAGE_MAX];
+    size_t len = code_image(&t, code);
+    for (int v = 0; v < VMV_N; v++)
+        if (v != vmv) vm_poke(vms[v], t.slot, code, len);
     run_reprise(vm, cpu, &t, u.trunc, &ra);
 
     enum dev mask = cause_mask(&t, &ra, &rb);
@@ -895,9 +931,9 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (have_only) {
-        run_one(uc, only, argv[0]);
+        run_one(&uc, only, argv[0]);
     } else {
-        for (uint64_t k = first; k < first + count; k++) run_one(uc, k, argv[0]);
+        for (uint64_t k = first; k < first + count; k++) run_one(&uc, k, argv[0]);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

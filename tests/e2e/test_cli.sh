@@ -2,9 +2,9 @@
 # End-to-end checks of the reprise command line: help, versions, exit codes,
 # clear errors on bad input, and `reprise disas` on a real sample agreeing
 # with objdump on every instruction.
-#   test_cli.sh REPRISE SAMPLE_ELF
+#   test_cli.sh REPRISE SAMPLE_ELF STATIC_SAMPLE_ELF
 set -u
-reprise=$1 sample=$2
+reprise=$(realpath "$1") sample=$2 static_sample=$3
 pass=0 fail=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
@@ -52,5 +52,18 @@ if command -v riscv64-linux-gnu-objdump >/dev/null; then
     if diff "$tmp/theirs" "$tmp/ours" > "$tmp/diff"; then pass=$((pass+1)); else
         fail=$((fail+1)); echo "FAIL: disas differs from objdump:"; head -20 "$tmp/diff"; fi
 fi
+# reprise run: help, errors, exit status, and a static program started by a
+# relative path (glibc's static startup reads /proc/self/exe and insists on
+# an absolute path there).
+check "run help" 0 "$reprise" run --help
+expect_grep "run help mentions sysroot" "--sysroot" "$tmp/out"
+check "run without program" 2 "$reprise" run
+check "run missing program" 1 "$reprise" run "$tmp/nope"
+check "run host binary" 1 "$reprise" run /bin/true
+expect_grep "host binary rejected" "not a riscv64 program" "$tmp/err"
+(cd "$(dirname "$static_sample")" && "$reprise" run "./$(basename "$static_sample")" a b) >"$tmp/out" 2>"$tmp/err"
+if [ $? = 0 ] && grep -q "with 2 argument" "$tmp/out"; then pass=$((pass+1)); else
+    fail=$((fail+1)); echo "FAIL: static sample by relative path"; cat "$tmp/err"; fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -66,6 +66,13 @@ static int t_load_file(struct lx_port *p, struct lx_thread *t, const char *path,
     *len = img_len;
     return 0;
 }
+static int t_resolve_path(struct lx_port *p, struct lx_thread *t, const char *path, char *out,
+                          size_t n)
+{
+    (void)p; (void)t;
+    snprintf(out, n, "/canonical%s", path);
+    return 0;
+}
 static long t_read_fd_at(struct lx_port *p, struct lx_thread *t, int fd, uint64_t off, void *buf,
                          size_t len)
 {
@@ -121,7 +128,7 @@ static int t_would_block(struct lx_port *p, struct lx_thread *t, int fd, short e
 static void t_destroy(struct lx_port *p) { (void)p; }
 
 static struct lx_port_ops test_ops = {
-    .load_file = t_load_file, .read_fd_at = t_read_fd_at, .random = t_random,
+    .load_file = t_load_file, .resolve_path = t_resolve_path, .read_fd_at = t_read_fd_at, .random = t_random,
     .read_time = t_read_time, .syscall = t_syscall, .host_id = t_host_id,
     .clock_ns = t_clock_ns, .idle = t_idle, .fork = t_fork, .exec_host = t_exec_host,
     .fd_would_block = t_would_block, .destroy = t_destroy,

@@ -21,6 +21,17 @@
 
 #define LX_NSIG 64
 
+/* Pending signals with their siginfo (signal.c): standard signals (1-31)
+ * coalesce, one siginfo each; real-time ones (32-64) queue in arrival
+ * order, up to LX_SIGQ_RT instances. The bit set itself is the `pending`
+ * field next to this in lx_thread/lx_proc (bit n-1 for signal n). */
+#define LX_SIGQ_RT 32
+struct lx_sigqueue {
+    struct lx_siginfo std[32];        /* [sig] for 1..31 */
+    struct lx_siginfo rt[LX_SIGQ_RT]; /* queued real-time instances, oldest first */
+    unsigned n_rt;
+};
+
 /* struct sigaction as the riscv64 kernel stores it (asm-generic). */
 struct lx_sigaction {
     uint64_t handler;   /* SIG_DFL 0, SIG_IGN 1, else guest address */
@@ -71,6 +82,23 @@ struct lx_thread {
     short wait_events;
     bool retrying;                /* re-executing a call after LX_BLOCK_FD/RETRY */
     int exit_code;
+    /* signals (signal.c) */
+    struct lx_sigqueue sigq;      /* siginfo of the signals in `pending` */
+    uint64_t saved_sigmask;       /* rt_sigsuspend: the mask to put back... */
+    bool restore_sigmask;         /* ...after the handler (or at once if none runs) */
+    uint64_t sigwait_set;         /* LX_BLOCK_SIGNAL from rt_sigtimedwait: waited set */
+    uint64_t sigwait_info;        /* its siginfo_t pointer (0: none) */
+    /* A system call that returned -EINTR or a kernel restart code
+     * (LX_ERESTART*) and is not yet settled: the next signal delivery
+     * decides whether it returns -EINTR or re-executes (signal(7),
+     * "Interruption of system calls by signal handlers"). */
+    bool sys_restart;
+    uint64_t sys_orig_a0;         /* a0 at the ecall, to re-execute it */
+    long sys_nr;
+    /* A blocked thread made runnable by a signal (lx_signal_interrupt):
+     * its wait kind, kept until delivery settles it. */
+    bool sig_intr;
+    enum lx_block_kind intr_block;
 };
 
 struct lx_proc {
@@ -99,6 +127,7 @@ struct lx_proc {
     /* signals */
     struct lx_sigaction sigact[LX_NSIG + 1];
     uint64_t pending;             /* process-directed pending signals */
+    struct lx_sigqueue sigq;      /* their siginfo */
     /* exit */
     bool exited;
     struct lx_exit exit;
@@ -177,14 +206,166 @@ extern const struct lx_sys_entry lx_sys_process[];
  * on a fresh vm ready for lx_load. */
 int lx_exec_reset(struct lx_proc *p, char *err, size_t errlen);
 
-/* ---- signals (signal.c) ---- */
-/* Raises a synchronous signal for a guest fault at the current pc. */
+/* ---- signals (signal.c) ----
+ *
+ * How signals meet the scheduler (thread.c, proc.c):
+ * - A signal is queued to a thread or to the process. If it cannot be
+ *   delivered at once because every thread that could take it is blocked
+ *   (LX_BLOCKED: futex, sleep, fd wait, retry, rt_sigsuspend), signal.c
+ *   calls lx_signal_interrupt() on one of them, which makes it runnable
+ *   without completing its call. The scheduler needs to do nothing: a
+ *   thread that is not LX_BLOCKED is no longer a futex waiter, sleeper or fd
+ *   waiter (its block/deadline fields stay as they were, for signal.c).
+ * - lx_deliver_signals(t), called before t runs, settles such a thread:
+ *   if a handler runs, the call returns -EINTR or re-executes (SA_RESTART),
+ *   per kind, as Linux does; if none runs, the thread goes back to waiting
+ *   (lx_block with its old kind) or re-executes the call (futex).
+ * - A handler that wants Linux's restart semantics returns -EINTR for a
+ *   host call that a host signal interrupted, or an LX_ERESTART* code; the
+ *   run loop passes every finished syscall to lx_signal_syscall_done().
+ *   Plain -EINTR is treated like -ERESTARTSYS (or -ERESTARTNOHAND for the
+ *   calls signal(7) says are never restarted): a host call fails with EINTR
+ *   only because a host signal arrived, which the guest gets next.
+ * - Host signals come in through the port (take_signals) in
+ *   lx_signal_poll(), which the run loop calls at block boundaries.
+ */
+/* Kernel-internal restart codes (include/linux/errno.h), negated like
+ * errnos in a handler's result; never visible to the guest. */
+#define LX_ERESTARTSYS 512
+#define LX_ERESTARTNOINTR 513
+#define LX_ERESTARTNOHAND 514
+#define LX_ERESTART_RESTARTBLOCK 516
+
+/* Raises a synchronous signal for a guest fault at the current pc: si_code
+ * `code` and si_addr `addr` (the faulting address; the pc for SIGILL and
+ * SIGTRAP). If the signal is blocked or ignored, its action is reset to the
+ * default and it is unblocked, as Linux's force_sig_info does. */
 void lx_force_signal(struct lx_thread *t, int sig, int code, uint64_t addr);
-/* Delivers pending unblocked signals to t before it resumes. */
+/* Delivers pending unblocked signals to t before it resumes: default
+ * actions, or a handler frame per signal (nested, as Linux does when
+ * several are deliverable), and settles an interrupted system call. May
+ * end the process (p->exited) or put t back to LX_BLOCKED. */
 void lx_deliver_signals(struct lx_thread *t);
 /* Ends the process as killed by sig. */
 void lx_kill_process(struct lx_proc *p, int sig);
 void lx_exit_process(struct lx_proc *p, int status);
+/* Queues signal info->signo for thread `to` (NULL: process-directed) with
+ * that siginfo, as the kernel's send_signal: ignored signals are dropped,
+ * standard ones coalesce, a fatal one with the default action ends the
+ * process, and a blocked thread that can take it is interrupted.
+ * Returns 0, or -EAGAIN if a real-time queue is full and `may_fail`
+ * (sigqueue(3)); without may_fail the signal is then pending without
+ * its own siginfo. */
+int lx_signal_send(struct lx_proc *p, struct lx_thread *to, const struct lx_siginfo *info,
+                   bool may_fail);
+/* Ends blocked thread t's wait because a signal it can take is pending
+ * (see above). No-op unless t is LX_BLOCKED. */
+void lx_signal_interrupt(struct lx_thread *t);
+/* Whether blocked thread t has a pending signal that ends its wait (one it
+ * does not block, or one rt_sigtimedwait waits for). */
+bool lx_signal_wakes(const struct lx_thread *t);
+/* Takes the host's asynchronous signals through the port at t's execution
+ * point (t: the thread about to run, or the current one when none can) and
+ * queues them to the process. Returns true if a blocked thread was made
+ * runnable. */
+bool lx_signal_poll(struct lx_proc *p, struct lx_thread *t);
+/* The guest stopped running (lx_run returns): host signals are no longer
+ * forwarded. */
+void lx_signal_detach(struct lx_proc *p);
+/* Called by the run loop after every system call of t: nr and a0 as they
+ * were at the ecall. Records an interrupted call for restart (see above)
+ * and raises SIGPIPE for a write that failed with EPIPE (the host's
+ * SIGPIPE is ignored while the guest runs, so reprise raises the guest's,
+ * as pipe_write and sk_stream_error do in Linux; not for MSG_NOSIGNAL). */
+void lx_signal_syscall_done(struct lx_thread *t, long nr, uint64_t a0);
+
+/* ---- signal frames (sigframe.c): the riscv64 rt_sigframe ----
+ * Layout of arch/riscv/kernel/signal.c's struct rt_sigframe { siginfo;
+ * ucontext } with the uapi asm/ucontext.h and asm/sigcontext.h structs;
+ * offsets in bytes from the frame start (tests/unit/test_sigframe.c checks
+ * them against the riscv64 cross headers). */
+#define LX_SF_INFO 0                                /* siginfo_t, 128 bytes */
+#define LX_SF_UC 128                                /* struct ucontext */
+#define LX_SF_UC_FLAGS (LX_SF_UC + 0)
+#define LX_SF_UC_LINK (LX_SF_UC + 8)
+#define LX_SF_UC_STACK (LX_SF_UC + 16)              /* stack_t: sp, flags(4)+pad, size */
+#define LX_SF_UC_SIGMASK (LX_SF_UC + 40)            /* 8 bytes + 120 reserved */
+#define LX_SF_MCONTEXT (LX_SF_UC + 176)             /* struct sigcontext (16-aligned) */
+#define LX_SF_REGS LX_SF_MCONTEXT                   /* sc_regs: pc, x1..x31 */
+#define LX_SF_FPREGS (LX_SF_MCONTEXT + 256)         /* sc_fpregs.d.f[32] */
+#define LX_SF_FCSR (LX_SF_FPREGS + 256)             /* sc_fpregs.d.fcsr */
+#define LX_SF_FP_RESERVED (LX_SF_FPREGS + 516)      /* sc_fpregs.q.reserved[3]: must be 0 */
+#define LX_SF_SIZE (LX_SF_MCONTEXT + 784)           /* 1088, a multiple of 16 */
+#define LX_MINSIGSTKSZ 2048                         /* riscv64 uapi */
+
+/* sigaction flags (asm-generic/signal.h) and sigaltstack flags. */
+#define LX_SA_SIGINFO 0x4u
+#define LX_SA_ONSTACK 0x08000000u
+#define LX_SA_RESTART 0x10000000u
+#define LX_SA_NODEFER 0x40000000u
+#define LX_SA_RESETHAND 0x80000000u
+#define LX_SS_ONSTACK 1
+#define LX_SS_DISABLE 2
+#define LX_SS_AUTODISARM (1u << 31)
+/* SIGKILL and SIGSTOP: never blocked, caught or ignored. */
+#define LX_UNBLOCKABLE ((1ull << (9 - 1)) | (1ull << (19 - 1)))
+
+/* Guest address of the signal return trampoline (`li a7, 139; ecall`, the
+ * role of Linux's vDSO __vdso_rt_sigreturn), mapping it read+exec on first
+ * use at a fixed place: the page at mmap_base, in the gap between the mmap
+ * area and the stack. Deterministic. Returns 0 if it cannot be mapped. */
+uint64_t lx_sigpage(struct lx_proc *p);
+/* Builds the rt_sigframe for signal info->signo with action sa on t's
+ * stack (or its alternate stack: SA_ONSTACK, sigaltstack(2)) and points t
+ * at the handler: a0 = sig, a1 = &frame->info, a2 = &frame->uc, sp = frame
+ * (16-byte aligned), ra = the trampoline. The frame saves t's registers, FP
+ * state, `saved_mask` and the alternate stack. Does not change the signal
+ * mask. Returns 0, or -EFAULT if the frame cannot be written (the caller
+ * then forces SIGSEGV, as the kernel's signal_setup_done does). */
+int lx_sigframe_setup(struct lx_thread *t, const struct lx_siginfo *info,
+                      const struct lx_sigaction *sa, uint64_t saved_mask);
+/* rt_sigreturn(2): restores t's registers, FP state, signal mask and
+ * alternate stack from the frame at sp (as the handler may have modified
+ * them). Returns 0, or -EFAULT for a frame that is unreadable or fails the
+ * kernel's sanity checks (the caller raises SIGSEGV). */
+int lx_sigframe_restore(struct lx_thread *t);
+/* Whether sp is on t's alternate signal stack (Linux on_sig_stack()). */
+bool lx_on_altstack(const struct lx_thread *t, uint64_t sp);
+/* t's alternate stack state as sigaltstack(2) reports it for stack pointer
+ * sp: SS_DISABLE, SS_ONSTACK or 0, plus SS_AUTODISARM if set. */
+int32_t lx_altstack_flags(const struct lx_thread *t, uint64_t sp);
+
+/* ---- host signals (hostsig.c; only the live port calls these) ----
+ * reprise's own handlers for the host signals it forwards to the guest:
+ * they only record the signal (async-signal-safe) and stop the running
+ * guest cpu at its next block boundary. Host threads other than the one
+ * running the guest should block these signals. */
+/* Installs the handlers (idempotent) and ignores SIGPIPE. Signals the host
+ * already ignores (nohup) stay ignored. */
+void lx_hostsig_start(void);
+/* Restores the host dispositions saved by lx_hostsig_start; forgets
+ * unread signals. */
+void lx_hostsig_stop(void);
+/* Names the thread whose cpu a new host signal stops (NULL: none). */
+void lx_hostsig_target(struct lx_thread *t);
+/* Moves up to max recorded signals to out (guest layout): standard ones
+ * by number, then real-time ones in arrival order. Returns how many. */
+int lx_hostsig_take(struct lx_siginfo *out, int max);
+/* Sleeps until a forwarded host signal arrives (returns at once if one
+ * already did) or the relative timeout passes (NULL: no timeout); free of
+ * the race between checking and sleeping. */
+struct timespec;
+void lx_hostsig_idle(const struct timespec *timeout);
+/* Before a host execve(2) for the guest: the new program gets the guest's
+ * ignored signals (bit n-1 of `ignored`) and signal mask, every other
+ * signal at its default, no reprise handler, SIGPIPE no longer ignored.
+ * lx_hostsig_exec_failed() puts reprise's state back if execve fails. */
+void lx_hostsig_exec_begin(uint64_t ignored, uint64_t mask);
+void lx_hostsig_exec_failed(void);
+
+/* Sets p->exe_path to the canonical path of the program file (what
+ * /proc/self/exe shows), falling back to `path` itself. */
+void lx_set_exe_path(struct lx_proc *p, struct lx_thread *t, const char *path);
 
 /* ---- warnings ---- */
 void lx_warn_once(struct lx_proc *p, long nr, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -31,12 +31,31 @@ struct lx_syscall {
     bool nowait;
 };
 
+/* A guest siginfo_t in the riscv64 layout (asm-generic/siginfo.h: 128
+ * bytes; x86-64 hosts use the same layout, so a host siginfo_t converts by
+ * copying). Which union member is valid depends on signo and code. */
+struct lx_siginfo {
+    int32_t signo, err, code, pad;
+    union {
+        struct { int32_t pid; uint32_t uid; uint64_t value; } kill; /* SI_USER, SI_TKILL, SI_QUEUE */
+        struct { int32_t tid, overrun; uint64_t value; } timer;    /* SI_TIMER */
+        struct { uint64_t addr; } fault;                            /* SIGSEGV, SIGBUS, SIGILL, SIGTRAP */
+        struct { int32_t pid; uint32_t uid; int32_t status, pad; int64_t utime, stime; } chld;
+        struct { int64_t band; int32_t fd; } poll;                 /* SIGIO, SIGURG */
+        uint8_t raw[112];
+    } u;
+};
+
 struct lx_port_ops {
     /* Whole contents of a host file, for the loader (executable, dynamic
      * linker) and for file-backed mmap. *data is malloc'd, owned by the
      * caller. Returns 0 or a negative errno. */
     int (*load_file)(struct lx_port *p, struct lx_thread *t, const char *path, void **data,
                      size_t *len);
+    /* Canonical absolute path of a host file (realpath(3)), for
+     * /proc/self/exe. Returns 0 or a negative errno. */
+    int (*resolve_path)(struct lx_port *p, struct lx_thread *t, const char *path, char *out,
+                        size_t n);
     /* Bytes of an open file at an offset (file-backed mmap of an fd).
      * Returns bytes read (short at end of file) or a negative errno. */
     long (*read_fd_at)(struct lx_port *p, struct lx_thread *t, int fd, uint64_t off, void *buf,
@@ -72,6 +91,17 @@ struct lx_port_ops {
      * call on fd would block now: 1 yes, 0 no (ready, non-blocking fd, or an
      * error the call itself will report). */
     int (*fd_would_block)(struct lx_port *p, struct lx_thread *t, int fd, short events);
+    /* Asynchronous signals that reached reprise from the host (SIGINT,
+     * SIGALRM of a guest timer, SIGCHLD, ...) since the last call: a
+     * nondeterministic input, taken by the run loop at block boundaries and
+     * at t's execution point (the recorder logs them there, the replayer
+     * returns them at the same point). Writes at most max of them to out,
+     * in guest layout, and returns how many (0: none, the common case; must
+     * be cheap then). Also names t as the thread a newly arrived host signal
+     * should interrupt (vm_cpu_request_stop). t == NULL: the guest stops
+     * running; stop forwarding host signals and restore their host
+     * dispositions (returns 0). May be NULL in ports that never have any. */
+    int (*take_signals)(struct lx_port *p, struct lx_thread *t, struct lx_siginfo *out, int max);
     void (*destroy)(struct lx_port *p);
 };
 

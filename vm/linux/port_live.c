@@ -9,6 +9,7 @@
 #include "lx.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -379,6 +380,17 @@ static int live_load_file(struct lx_port *port, struct lx_thread *t, const char 
     return 0;
 }
 
+static int live_resolve_path(struct lx_port *port, struct lx_thread *t, const char *path,
+                             char *out, size_t n)
+{
+    (void)port; (void)t;
+    char buf[PATH_MAX];
+    if (!realpath(path, buf)) return -errno;
+    if (strlen(buf) >= n) return -ENAMETOOLONG;
+    strcpy(out, buf);
+    return 0;
+}
+
 static long live_read_fd_at(struct lx_port *port, struct lx_thread *t, int fd, uint64_t off,
                             void *buf, size_t len)
 {
@@ -454,7 +466,7 @@ static void live_idle(struct lx_port *port, struct lx_thread *t, uint64_t until_
         ts.tv_nsec = (long)(d % 1000000000ull);
         tsp = &ts;
     }
-    ppoll(NULL, 0, tsp, NULL);
+    lx_hostsig_idle(tsp); /* ppoll without the race against a signal just before it */
 }
 
 static long live_fork(struct lx_port *port, struct lx_thread *t)
@@ -468,10 +480,16 @@ static long live_fork(struct lx_port *port, struct lx_thread *t)
 static long live_exec_host(struct lx_port *port, struct lx_thread *t, const char *path,
                            char *const *argv, char *const *envp)
 {
-    (void)port; (void)t;
+    (void)port;
     fflush(NULL);
+    uint64_t ignored = 0;
+    for (int s = 1; s <= LX_NSIG; s++)
+        if (t->proc->sigact[s].handler == 1 /* SIG_IGN */) ignored |= 1ull << (s - 1);
+    lx_hostsig_exec_begin(ignored, t->sigmask);
     execve(path, argv, envp);
-    return -errno;
+    int e = errno;
+    lx_hostsig_exec_failed();
+    return -e;
 }
 
 static int live_fd_would_block(struct lx_port *port, struct lx_thread *t, int fd, short events)
@@ -486,8 +504,23 @@ static int live_fd_would_block(struct lx_port *port, struct lx_thread *t, int fd
 
 static void live_destroy(struct lx_port *port) { free(port); }
 
+/* Host signals for the guest (hostsig.c), forwarded from the first call on. */
+static int live_take_signals(struct lx_port *port, struct lx_thread *t, struct lx_siginfo *out,
+                             int max)
+{
+    (void)port;
+    if (!t) {
+        lx_hostsig_stop();
+        return 0;
+    }
+    lx_hostsig_start();
+    lx_hostsig_target(t);
+    return lx_hostsig_take(out, max);
+}
+
 static const struct lx_port_ops live_ops = {
     .load_file = live_load_file,
+    .resolve_path = live_resolve_path,
     .read_fd_at = live_read_fd_at,
     .random = live_random,
     .read_time = live_read_time,
@@ -498,6 +531,7 @@ static const struct lx_port_ops live_ops = {
     .fork = live_fork,
     .exec_host = live_exec_host,
     .fd_would_block = live_fd_would_block,
+    .take_signals = live_take_signals,
     .destroy = live_destroy,
 };
 

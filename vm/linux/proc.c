@@ -44,6 +44,7 @@ int lx_create(const struct lx_config *cfg, struct lx_proc **out, char *err, size
     }
     p->pid = (int)p->port->ops->host_id(p->port, t, LX_ID_PID);
     t->tid = p->pid;
+    lx_set_exe_path(p, t, cfg->path);
     p->next_tid = p->pid + 1;
     r = lx_load(p, t, cfg->path, cfg->argc, cfg->argv, cfg->envp, err, errlen);
     if (r) {
@@ -52,6 +53,17 @@ int lx_create(const struct lx_config *cfg, struct lx_proc **out, char *err, size
     }
     *out = p;
     return 0;
+}
+
+void lx_set_exe_path(struct lx_proc *p, struct lx_thread *t, const char *path)
+{
+    char buf[4096];
+    const char *use = path;
+    if (p->port->ops->resolve_path(p->port, t, path, buf, sizeof buf) == 0) use = buf;
+    char *dup = strdup(use);
+    if (!dup) return;
+    free(p->exe_path);
+    p->exe_path = dup;
 }
 
 int lx_exec_reset(struct lx_proc *p, char *err, size_t errlen)
@@ -120,9 +132,15 @@ static void handle_exception(struct lx_thread *t, const struct vm_exit *ex)
 {
     struct lx_proc *p = t->proc;
     switch (ex->cause) {
-    case RV_EXC_ECALL:
+    case RV_EXC_ECALL: {
+        /* The call's number and a0, for signal.c's restart of interrupted
+         * calls and SIGPIPE. */
+        long nr = (long)t->cpu->x[17];
+        uint64_t a0 = t->cpu->x[10];
         lx_syscall(t);
+        lx_signal_syscall_done(t, nr, a0);
         return;
+    }
     case RV_EXC_BREAKPOINT:
         lx_force_signal(t, 5 /* SIGTRAP */, TRAP_BRKPT, ex->pc);
         return;
@@ -204,6 +222,9 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
             bool soon;
             lx_poll_blocked(p, &soon);
             if (pick(p)) continue;
+            /* Host signals (through the port) may wake a thread or end
+             * the process. */
+            if (lx_signal_poll(p, lx_cur(p))) continue;
             if (soon) {
                 uint64_t tick = lx_clock_ns(lx_cur(p), 1) + 2000000;
                 if (tick < next) next = tick;
@@ -212,6 +233,10 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
             expire_deadlines(p);
             continue;
         }
+        /* Async host signals are taken here, at a block boundary of the
+         * thread about to run (also naming it as the one they interrupt). */
+        lx_signal_poll(p, t);
+        if (p->exited) break;
         lx_deliver_signals(t);
         if (p->exited) break;
         if (t->state != LX_RUNNABLE) continue;
@@ -222,6 +247,7 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
         int r = vm_run(t->cpu, budget, &ex);
         if (r) {
             snprintf(err, errlen, "the virtual machine failed: %s", strerror(-r));
+            lx_signal_detach(p);
             return r;
         }
         if (ex.reason == VM_EXIT_EXCEPTION) handle_exception(t, &ex);
@@ -233,6 +259,7 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
             lx_poll_blocked(p, &soon);
         }
     }
+    lx_signal_detach(p);
     *out = p->exit;
     return 0;
 }

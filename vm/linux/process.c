@@ -159,8 +159,7 @@ static long sys_execve(struct lx_thread *t, const struct lx_syscall *c)
         r = LX_SYS_NORETURN;
         goto out;
     }
-    free(p->exe_path);
-    p->exe_path = strdup(file);
+    lx_set_exe_path(p, lx_cur(p), file);
     r = lx_load(p, lx_cur(p), file, argc, argv, envp, msg, sizeof msg);
     if (r) {
         fprintf(stderr, "reprise: execve: %s\n", msg);

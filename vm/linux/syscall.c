@@ -266,7 +266,30 @@ static const struct { int nr; int fd_arg; short events; } fd_calls[] = {
     { 212, 0, 1 }, { 64, 0, 4 }, { 66, 0, 4 }, { 206, 0, 4 }, { 211, 0, 4 },
 };
 /* Calls whose wait the port can skip (nowait) so that they are retried. */
-static bool is_wait_call(long nr) { return nr == 73 || nr == 260; }
+static bool is_wait_call(long nr)
+{
+    return nr == 73 || nr == 260 || nr == 22 || nr == 72 || nr == 441;
+}
+
+/* The timeout of a wait call in nanoseconds; false if it waits forever. */
+static bool wait_timeout_ns(struct lx_thread *t, const struct lx_syscall *c, uint64_t *ns)
+{
+    struct { int64_t sec, nsec; } ts;
+    uint64_t at = 0;
+    switch (c->nr) {
+    case 22: /* epoll_pwait: milliseconds, negative = forever */
+        if ((int)c->a[3] < 0) return false;
+        *ns = (uint64_t)(int)c->a[3] * 1000000ull;
+        return true;
+    case 73: at = c->a[2]; break;  /* ppoll: timespec */
+    case 72: at = c->a[4]; break;  /* pselect6: timespec */
+    case 441: at = c->a[3]; break; /* epoll_pwait2: timespec */
+    default: return false;         /* wait4 */
+    }
+    if (!at || lx_copy_from(t, &ts, at, sizeof ts) || ts.sec < 0 || ts.nsec < 0) return false;
+    *ns = (uint64_t)ts.sec * 1000000000ull + (uint64_t)ts.nsec;
+    return true;
+}
 
 /* Whether another guest thread exists that could need the host thread while
  * t waits: any live one (a sleeper's deadline or a blocked fd can come due
@@ -324,12 +347,10 @@ void lx_syscall(struct lx_thread *t)
             }
             if (!retrying) {
                 /* First attempt: the call's own timeout becomes a deadline. */
-                struct { int64_t sec, nsec; } ts;
-                t->has_deadline = false;
-                if (c.nr == 73 && c.a[2] && !lx_copy_from(t, &ts, c.a[2], sizeof ts)) {
-                    t->has_deadline = true;
-                    t->deadline_ns = lx_clock_ns(t, 1) + (uint64_t)ts.sec * 1000000000ull +
-                                     (uint64_t)ts.nsec;
+                uint64_t ns;
+                t->has_deadline = wait_timeout_ns(t, &c, &ns);
+                if (t->has_deadline) {
+                    t->deadline_ns = lx_clock_ns(t, 1) + ns;
                     t->deadline_result = 0;
                 }
             } else if (t->has_deadline && lx_clock_ns(t, 1) >= t->deadline_ns) {
