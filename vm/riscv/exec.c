@@ -18,6 +18,7 @@
 #include "cpu.h"
 #include "isa.h"
 #include "softfp.h"
+#include "fpfast.h"
 #include "../vm_internal.h"
 
 #include <errno.h>
@@ -138,6 +139,21 @@ static inline uint64_t zext_bytes(const void *p, unsigned n)
 #define ROL32(v, n) rol32(v, (unsigned)(n))
 #define ROR32(v, n) ror32(v, (unsigned)(n))
 #define ORC_B(v) orc_b(v)
+
+/* The arithmetic rows go through the host-FPU fast paths (fpfast.h), which
+ * fall back to softfp for everything but the common exact-to-check case. */
+#define sf_add64(a, b, rm, fl) fp_add64(a, b, rm, fl, false)
+#define sf_sub64(a, b, rm, fl) fp_add64(a, b, rm, fl, true)
+#define sf_mul64 fp_mul64
+#define sf_div64 fp_div64
+#define sf_sqrt64 fp_sqrt64
+#define sf_fma64 fp_fma64
+#define sf_add32(a, b, rm, fl) fp_add32(a, b, rm, fl, false)
+#define sf_sub32(a, b, rm, fl) fp_add32(a, b, rm, fl, true)
+#define sf_mul32 fp_mul32
+#define sf_div32 fp_div32
+#define sf_sqrt32 fp_sqrt32
+#define sf_fma32 fp_fma32
 
 #define EXIT(k) do { ret = (k); goto out; } while (0)
 #define FAULT(cause, addr) do { cpu->exc_cause = (cause); cpu->exc_tval = (addr); goto trap; } while (0)
