@@ -290,7 +290,7 @@ static int rv_exec(struct vm_cpu *cpu, struct vm_tb *tb, uint64_t *budget)
     uint64_t *x = cpu->x, *f = cpu->f;
     const struct rv_op *op = (const struct rv_op *)tb->ops;
     int ret;
-    (void)budget;
+    uint64_t left = *budget, chains = 0, ras_hits = 0;
 
 #define PROLOGUE(flags)                                                           \
     enum { FLAGS_ = (flags) };                                                    \
@@ -342,7 +342,7 @@ next:
 trap:
     cpu->pc = op->pc;
     cpu->icount += op->idx;
-    *budget -= op->idx;
+    left -= op->idx;
     ret = X_EXC;
     goto leave;
 smc:
@@ -350,47 +350,53 @@ smc:
      * ops after it may be stale, so leave now. */
     cpu->pc = op->pc + op->len;
     cpu->icount += op->idx + 1;
-    *budget -= op->idx + 1;
+    left -= op->idx + 1;
     ret = X_SMC;
     goto leave;
 out:
-    /* A normal block exit: chain to the next block if it is known. */
+    /* A normal block exit: chain to the next block if it is known. The
+     * common case - a linked static successor, no call - is tested first. */
     cpu->icount += tb->n_insns;
-    *budget -= tb->n_insns;
+    left -= tb->n_insns;
     {
-        struct vm_tb *n = NULL;
-        bool popped = false;
-        if (ret != X_JALR) {
+        struct vm_tb *n;
+        if (likely(ret != X_JALR)) {
             n = tb->link[ret == X_LINK0 ? 0 : 1].to;
+            if (likely(n && n->n_insns <= left && !cpu->stop_request)) {
+                chains++;
+                if (unlikely(tb->exit_kind == TB_EXIT_CALL)) ras_push(cpu, tb);
+                tb = n;
+                op = (const struct rv_op *)tb->ops;
+                DISPATCH();
+            }
         } else if (tb->exit_kind == TB_EXIT_RET) {
             unsigned i = (cpu->ras_top - 1) & (RV_RAS_SIZE - 1);
             struct vm_tb *caller = cpu->ras[i].caller;
-            if (caller && cpu->ras[i].ret_pc == cpu->pc && caller->valid) {
-                n = caller->link[1].to;
-                popped = n != NULL;
+            if (caller && cpu->ras[i].ret_pc == cpu->pc && caller->valid &&
+                (n = caller->link[1].to) && n->n_insns <= left && !cpu->stop_request) {
+                cpu->ras_top--;
+                ras_hits++;
+                tb = n;
+                op = (const struct rv_op *)tb->ops;
+                DISPATCH();
             }
         } else {
             n = tb->link[0].to;
-            if (n && n->pc != cpu->pc) n = NULL;
-        }
-        if (n && n->n_insns <= *budget && !cpu->stop_request) {
-            if (popped) {
-                cpu->ras_top--;
-                vm->stats.ras_hits++;
-            } else {
-                vm->stats.chain_hits++;
+            if (n && n->pc == cpu->pc && n->n_insns <= left && !cpu->stop_request) {
+                chains++;
+                if (tb->exit_kind == TB_EXIT_CALL) ras_push(cpu, tb);
+                tb = n;
+                op = (const struct rv_op *)tb->ops;
+                DISPATCH();
             }
-            if (tb->exit_kind == TB_EXIT_CALL) ras_push(cpu, tb);
-            tb = n;
-            cpu->cur_tb = tb;
-            op = (const struct rv_op *)tb->ops;
-            x[0] = 0;
-            DISPATCH();
         }
     }
 leave:
     x[0] = 0;
     cpu->exit_tb = tb;
+    *budget = left;
+    vm->stats.chain_hits += chains;
+    vm->stats.ras_hits += ras_hits;
     return ret;
 }
 
