@@ -69,6 +69,23 @@ expect "sockets" "^0 failure(s)"
 run clocks /dev/null clocks
 expect "clock invariants" "^0 failure(s)"
 for b in bench_int bench_mem bench_calls bench_fp; do run "$b" /dev/null "$b" 1; done
+run signals /dev/null signals
+run signals-static /dev/null signals-static
+run pthreads /dev/null pthreads
+expect "pthreads queue" "consumed sum 1799970000 (expected 1799970000)"
+run pipe_threads /dev/null pipe_threads
+expect "pipe_threads" "ping-pong sum 1000000, poll 0, sleeper 42"
+run cxx /dev/null cxx
+expect "cxx exception" "caught: bottom reached"
+
+# forkexec: qemu-user cannot exec a riscv64 program without binfmt_misc, so
+# its output is checked against the expected text instead.
+"$reprise" run "$dir/forkexec" >"$tmp/r.stdout" 2>"$tmp/r.stderr"
+st=$?
+if [ $st = 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: forkexec: exit $st"; cat "$tmp/r.stderr"; fi
+expect "fork + pipe + wait" "parent read 25 bytes: message through the pipe; child exit 3"
+expect "exec of a guest program" "exec'd child exit 7"
+expect "exec of a host shell (system)" "system() status 5"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -66,4 +66,10 @@ void probe(void)
     V(ss_onstack, SS_ONSTACK);
     V(ss_disable, SS_DISABLE);
     V(ss_autodisarm, SS_AUTODISARM);
+    /* timer_create's struct sigevent, passed through to the host as is. */
+    V(sigevent_size, sizeof(struct sigevent));
+    V(sigev_value, offsetof(struct sigevent, sigev_value));
+    V(sigev_signo, offsetof(struct sigevent, sigev_signo));
+    V(sigev_notify, offsetof(struct sigevent, sigev_notify));
+    V(sigev_tid, offsetof(struct sigevent, sigev_notify_thread_id));
 }
