@@ -73,6 +73,12 @@ run signals /dev/null signals
 run signals-static /dev/null signals-static
 run pthreads /dev/null pthreads
 expect "pthreads queue" "consumed sum 1799970000 (expected 1799970000)"
+# The schedule is a function of the inputs: the racy counter (stderr), whose
+# value depends on where threads are switched, is the same in every run.
+"$reprise" run "$dir/pthreads" >/dev/null 2>"$tmp/race1"
+"$reprise" run "$dir/pthreads" >/dev/null 2>"$tmp/race2"
+if grep -q "racy counter" "$tmp/race1" && cmp -s "$tmp/race1" "$tmp/race2"; then pass=$((pass+1)); else
+    fail=$((fail+1)); echo "FAIL: deterministic schedule: $(cat "$tmp/race1") vs $(cat "$tmp/race2")"; fi
 run pipe_threads /dev/null pipe_threads
 expect "pipe_threads" "ping-pong sum 1000000, poll 0, sleeper 42"
 run cxx /dev/null cxx
