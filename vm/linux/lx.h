@@ -46,6 +46,15 @@ struct lx_vma {
     char name[64];         /* file name, [heap], [stack] or empty */
 };
 
+/* Guest memory written on the guest's behalf by the event port, noted while
+ * `on`, so that a recording port can log exactly the bytes a host call
+ * wrote (lx_copy_to and lx_guest_written add to it). */
+struct lx_journal {
+    struct { uint64_t addr, len; } *r;
+    size_t n, cap;
+    bool on;
+};
+
 enum lx_thread_state { LX_RUNNABLE, LX_BLOCKED, LX_EXITED };
 
 /* What a blocked thread waits for. */
@@ -134,6 +143,7 @@ struct lx_proc {
     /* warnings printed once per syscall number */
     uint8_t warned[512];
     uint64_t icount_dead;         /* instructions of threads that exited */
+    struct lx_journal journal;
 };
 
 /* ---- guest memory access with syscall semantics (EFAULT) ---- */

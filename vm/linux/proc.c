@@ -110,6 +110,7 @@ void lx_destroy(struct lx_proc *p)
     free(p->threads);
     vm_destroy(p->vm);
     free(p->vmas);
+    free(p->journal.r);
     free(p->sysroot);
     free(p->exe_path);
     free(p);
@@ -253,7 +254,11 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
         if (ex.reason == VM_EXIT_EXCEPTION) handle_exception(t, &ex);
         else if (ex.reason == VM_EXIT_BUDGET && used >= LX_QUANTUM + 4096 && t->cpu->res_valid)
             t->cpu->res_valid = 0; /* an LR never followed by its SC: let SC fail */
-        if (ex.reason == VM_EXIT_BUDGET) {
+        /* Deadlines and blocked fds are checked when a time slice ends,
+         * never at the other points vm_run may return at (a stop request;
+         * in replay, the exact point of an asynchronous event), so the
+         * sequence of port calls depends only on the guest's execution. */
+        if (ex.reason == VM_EXIT_BUDGET && t->cpu->icount - p->slice_start >= LX_QUANTUM) {
             bool soon;
             expire_deadlines(p);
             lx_poll_blocked(p, &soon);

@@ -14,9 +14,33 @@ int lx_copy_from(struct lx_thread *t, void *dst, uint64_t src, size_t len)
     return vm_read(t->proc->vm, src, dst, len) ? -EFAULT : 0;
 }
 
+/* Notes a write in the journal if it is on (see lx.h). */
+static void journal_note(struct lx_proc *p, uint64_t addr, size_t len)
+{
+    struct lx_journal *j = &p->journal;
+    if (!j->on || !len) return;
+    if (j->n == j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : 16;
+        void *n = realloc(j->r, cap * sizeof *j->r);
+        if (!n) {
+            /* Losing a range would make the recording wrong; stop noting
+             * so the recorder sees the journal was cut (n stays at cap). */
+            j->on = false;
+            return;
+        }
+        j->r = n;
+        j->cap = cap;
+    }
+    j->r[j->n].addr = addr;
+    j->r[j->n].len = len;
+    j->n++;
+}
+
 int lx_copy_to(struct lx_thread *t, uint64_t dst, const void *src, size_t len)
 {
-    return vm_write(t->proc->vm, dst, src, len) ? -EFAULT : 0;
+    if (vm_write(t->proc->vm, dst, src, len)) return -EFAULT;
+    journal_note(t->proc, dst, len);
+    return 0;
 }
 
 long lx_read_string(struct lx_thread *t, uint64_t addr, char *buf, size_t max)
@@ -36,6 +60,7 @@ void *lx_guest_ptr(struct lx_thread *t, uint64_t addr, size_t len, bool write)
 void lx_guest_written(struct lx_thread *t, uint64_t addr, size_t len)
 {
     vm_code_written(t->proc->vm, addr, len);
+    journal_note(t->proc, addr, len);
 }
 
 void lx_warn_once(struct lx_proc *p, long nr, const char *fmt, ...)
