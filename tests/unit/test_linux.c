@@ -393,6 +393,37 @@ static void test_clone_and_cleartid(void **state)
     lx_destroy(p);
 }
 
+/* A wait that was put back for re-execution (fd wait, retried ppoll) and
+ * then completed by a waker (a passed deadline) must retire its ecall and
+ * take the result, not re-execute with a0 clobbered. */
+static void test_wake_completes_put_back_call(void **state)
+{
+    (void)state;
+    build_image(ET_EXEC);
+    char *argv[] = { "prog", NULL };
+    char *envp[] = { NULL };
+    struct lx_proc *p = create(1, argv, envp);
+    struct lx_thread *t = p->threads[0];
+    uint64_t ecall_pc = 0x10000 + offsetof(struct image, code) + 8;
+    t->cpu->pc = ecall_pc; /* put back: at the ecall */
+    t->cpu->icount = 10;
+    t->cpu->x[10] = 0x1234; /* the call's first argument */
+    lx_block(t, LX_BLOCK_RETRY);
+    lx_wake(t, 0);
+    assert_int_equal(t->state, LX_RUNNABLE);
+    assert_int_equal(t->cpu->pc, ecall_pc + 4);
+    assert_int_equal(t->cpu->icount, 11);
+    assert_int_equal(t->cpu->x[10], 0);
+    /* a futex waiter's ecall had retired already: only a0 changes */
+    t->cpu->pc = ecall_pc + 4;
+    lx_block(t, LX_BLOCK_FUTEX);
+    lx_wake(t, -ETIMEDOUT);
+    assert_int_equal(t->cpu->pc, ecall_pc + 4);
+    assert_int_equal(t->cpu->icount, 11);
+    assert_int_equal((long)t->cpu->x[10], -ETIMEDOUT);
+    lx_destroy(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_futex_fifo_and_bitset),
         cmocka_unit_test(test_futex_timeout),
         cmocka_unit_test(test_clone_and_cleartid),
+        cmocka_unit_test(test_wake_completes_put_back_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

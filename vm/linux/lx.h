@@ -193,7 +193,8 @@ extern const struct lx_sys_entry lx_sys_mm[], lx_sys_proc[], lx_sys_signal[], lx
 struct lx_thread *lx_thread_new(struct lx_proc *p);
 /* Blocks t (its syscall has retired; its a0 is set when woken). */
 void lx_block(struct lx_thread *t, enum lx_block_kind kind);
-/* Makes a blocked t runnable with a0 = result. No-op if not blocked. */
+/* Makes a blocked t runnable with a0 = result: its system call completes
+ * (an ecall put back for re-execution is retired). No-op if not blocked. */
 void lx_wake(struct lx_thread *t, long result);
 /* Makes a thread blocked in LX_BLOCK_FD/RETRY runnable at its ecall again,
  * so it re-executes the system call. */

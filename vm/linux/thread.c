@@ -60,6 +60,9 @@ void lx_block(struct lx_thread *t, enum lx_block_kind kind)
 void lx_wake(struct lx_thread *t, long result)
 {
     if (t->state != LX_BLOCKED) return;
+    /* A thread waiting to re-execute its call (fd wait, retried wait) had
+     * its ecall put back; completing the call retires it again. */
+    if (t->block == LX_BLOCK_FD || t->block == LX_BLOCK_RETRY) vm_cpu_retire(t->cpu);
     t->state = LX_RUNNABLE;
     t->block = LX_BLOCK_NONE;
     t->has_deadline = false;
