@@ -291,8 +291,8 @@ struct rpr_iter;
  * may be 0) holds the message. */
 int rpr_reader_open(const char *path, struct rpr_reader **out, char *err, size_t errlen);
 
-/* The same on len bytes in memory (copied? no: data must stay valid and
- * unchanged until rpr_reader_close). name is used in messages. */
+/* The same on len bytes in memory, which must stay valid and unchanged
+ * until rpr_reader_close (they are not copied). name is used in messages. */
 int rpr_reader_open_mem(const void *data, size_t len, const char *name,
                         struct rpr_reader **out, char *err, size_t errlen);
 

@@ -84,9 +84,9 @@ static void t_random(struct lx_port *p, struct lx_thread *t, void *buf, size_t l
     (void)p; (void)t;
     for (size_t i = 0; i < len; i++) ((uint8_t *)buf)[i] = (uint8_t)(0xa0 + i);
 }
-static uint64_t t_read_time(struct lx_port *p, struct lx_thread *t)
+static uint64_t t_read_time(struct lx_port *p, struct lx_thread *t, uint64_t icount, uint64_t pc)
 {
-    (void)p; (void)t;
+    (void)p; (void)t; (void)icount; (void)pc;
     return 0;
 }
 static long t_syscall(struct lx_port *p, struct lx_thread *t, const struct lx_syscall *c)
@@ -133,7 +133,7 @@ static struct lx_port_ops test_ops = {
     .clock_ns = t_clock_ns, .idle = t_idle, .fork = t_fork, .exec_host = t_exec_host,
     .fd_would_block = t_would_block, .destroy = t_destroy,
 };
-static struct lx_port test_port = { &test_ops };
+static struct lx_port test_port = { .ops = &test_ops };
 
 static struct lx_proc *create(int argc, char **argv, char **envp)
 {

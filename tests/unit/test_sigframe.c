@@ -178,7 +178,7 @@ static const struct lx_port_ops ops = {
     .clock_ns = t_clock_ns,
     .take_signals = t_take_signals,
 };
-static struct lx_port port = { &ops };
+static struct lx_port port = { .ops = &ops };
 
 struct fx {
     struct lx_proc *p;

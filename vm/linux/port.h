@@ -63,8 +63,10 @@ struct lx_port_ops {
     /* Random bytes (AT_RANDOM). */
     void (*random)(struct lx_port *p, struct lx_thread *t, void *buf, size_t len);
     /* The `time` CSR: host monotonic time in 10 MHz ticks (the timebase of
-     * common riscv64 Linux systems). */
-    uint64_t (*read_time)(struct lx_port *p, struct lx_thread *t);
+     * common riscv64 Linux systems). Read in the middle of a block, so the
+     * exact point comes along: t's retired-instruction count and the pc of
+     * the reading instruction. */
+    uint64_t (*read_time)(struct lx_port *p, struct lx_thread *t, uint64_t icount, uint64_t pc);
     /* Performs a host-side system call with Linux riscv64 semantics and
      * writes its guest-visible outputs into guest memory. Returns the value
      * for a0 (negative errno on failure). */
@@ -102,6 +104,14 @@ struct lx_port_ops {
      * running; stop forwarding host signals and restore their host
      * dispositions (returns 0). May be NULL in ports that never have any. */
     int (*take_signals)(struct lx_port *p, struct lx_thread *t, struct lx_siginfo *out, int max);
+    /* Optional (NULL: never). The retired-instruction count of thread t at
+     * which the port needs the run loop to stop and ask for signals
+     * (take_signals): how a replay injects an asynchronous event at its
+     * exact instruction. UINT64_MAX: none for t. */
+    uint64_t (*next_stop)(struct lx_port *p, struct lx_thread *t);
+    /* Optional. Called each time a time slice of t ends (deterministic
+     * points), e.g. for periodic state digests. */
+    void (*tick)(struct lx_port *p, struct lx_thread *t);
     void (*destroy)(struct lx_port *p);
 };
 
@@ -109,6 +119,9 @@ enum lx_host_id { LX_ID_UID, LX_ID_EUID, LX_ID_GID, LX_ID_EGID, LX_ID_PID, LX_ID
 
 struct lx_port {
     const struct lx_port_ops *ops;
+    /* Set by a port to end the run now (a replay diverged or reached the
+     * end of its recording): lx_run returns -ECANCELED with this message. */
+    const char *halt;
 };
 
 /* The live port: performs everything on the host. */

@@ -423,9 +423,10 @@ static void live_random(struct lx_port *port, struct lx_thread *t, void *buf, si
     }
 }
 
-static uint64_t live_read_time(struct lx_port *port, struct lx_thread *t)
+static uint64_t live_read_time(struct lx_port *port, struct lx_thread *t, uint64_t icount,
+                               uint64_t pc)
 {
-    (void)port; (void)t;
+    (void)port; (void)t; (void)icount; (void)pc;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 10000000ull + (uint64_t)ts.tv_nsec / 100;

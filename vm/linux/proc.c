@@ -11,9 +11,8 @@
 
 static uint64_t read_time(void *ctx, struct vm_cpu *cpu, uint64_t icount, uint64_t pc)
 {
-    (void)icount; (void)pc;
     struct lx_proc *p = ctx;
-    return p->port->ops->read_time(p->port, cpu->user);
+    return p->port->ops->read_time(p->port, cpu->user, icount, pc);
 }
 
 int lx_create(const struct lx_config *cfg, struct lx_proc **out, char *err, size_t errlen)
@@ -214,6 +213,11 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
 {
     (void)err; (void)errlen;
     while (!p->exited) {
+        if (p->port->halt) {
+            snprintf(err, errlen, "%s", p->port->halt);
+            lx_signal_detach(p);
+            return -ECANCELED;
+        }
         struct lx_thread *t = pick(p);
         if (!t) {
             /* Everyone is blocked: wake sleepers whose time came and threads
@@ -244,6 +248,12 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
         uint64_t used = t->cpu->icount - p->slice_start;
         /* Past the slice only to finish an LR/SC sequence: small steps. */
         uint64_t budget = used < LX_QUANTUM ? LX_QUANTUM - used : 16;
+        if (p->port->ops->next_stop) {
+            /* Stop exactly where the port has an asynchronous event. */
+            uint64_t at = p->port->ops->next_stop(p->port, t);
+            if (at != UINT64_MAX && at >= t->cpu->icount && at - t->cpu->icount < budget)
+                budget = at - t->cpu->icount;
+        }
         struct vm_exit ex;
         int r = vm_run(t->cpu, budget, &ex);
         if (r) {
@@ -260,6 +270,7 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
          * sequence of port calls depends only on the guest's execution. */
         if (ex.reason == VM_EXIT_BUDGET && t->cpu->icount - p->slice_start >= LX_QUANTUM) {
             bool soon;
+            if (p->port->ops->tick) p->port->ops->tick(p->port, t);
             expire_deadlines(p);
             lx_poll_blocked(p, &soon);
         }
