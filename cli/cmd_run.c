@@ -36,40 +36,12 @@ static void run_usage(FILE *out)
             "could not run it; 2 for a bad command line.\n");
 }
 
-/* Finds PROGRAM like a shell: as given if it has a '/', else in $PATH. */
-static int find_program(const char *name, char *out, size_t n)
-{
-    if (strchr(name, '/')) {
-        snprintf(out, n, "%s", name);
-        return 0;
-    }
-    const char *path = getenv("PATH");
-    if (!path) path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        const char *end = strchr(path, ':');
-        size_t len = end ? (size_t)(end - path) : strlen(path);
-        snprintf(out, n, "%.*s/%s", (int)len, len ? path : ".", name);
-        struct stat st;
-        if (!stat(out, &st) && S_ISREG(st.st_mode)) return 0;
-        path += len + (end ? 1 : 0);
-    }
-    return -1;
-}
-
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
-
-static const char *const signal_names[] = {
-    [1] = "Hangup", [2] = "Interrupt", [3] = "Quit", [4] = "Illegal instruction",
-    [5] = "Trace/breakpoint trap", [6] = "Aborted", [7] = "Bus error",
-    [8] = "Floating point exception", [9] = "Killed", [10] = "User defined signal 1",
-    [11] = "Segmentation fault", [12] = "User defined signal 2", [13] = "Broken pipe",
-    [14] = "Alarm clock", [15] = "Terminated",
-};
 
 int cmd_run(int argc, char **argv)
 {
@@ -96,7 +68,7 @@ int cmd_run(int argc, char **argv)
         return CLI_USAGE;
     }
     char path[PATH_MAX];
-    if (find_program(argv[optind], path, sizeof path)) {
+    if (cli_find_program(argv[optind], path, sizeof path)) {
         cli_error("run", "%s: program not found in PATH", argv[optind]);
         return CLI_FAIL;
     }
@@ -122,15 +94,8 @@ int cmd_run(int argc, char **argv)
     if (lx_run(proc, &ex, err, sizeof err)) {
         cli_error("run", "%s", err);
         rc = CLI_FAIL;
-    } else if (ex.signaled) {
-        const char *name = ex.signal < (int)(sizeof signal_names / sizeof *signal_names) &&
-                                   signal_names[ex.signal] ? signal_names[ex.signal] : "Signal";
-        fflush(stdout);
-        fprintf(stderr, "reprise: %s: %s (signal %d)%s\n", argv[optind], name, ex.signal,
-                ex.core ? " (core not dumped)" : "");
-        rc = 128 + ex.signal;
     } else {
-        rc = ex.status;
+        rc = cli_report_exit(argv[optind], &ex);
     }
     if (stats) {
         double secs = now() - t0;

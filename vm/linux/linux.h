@@ -44,6 +44,47 @@ int lx_create(const struct lx_config *cfg, struct lx_proc **out, char *err, size
 int lx_run(struct lx_proc *p, struct lx_exit *ex, char *err, size_t errlen);
 void lx_destroy(struct lx_proc *p);
 
+/* ---- for the recorder and the replayer (ISA-independent views) ---- */
+
+/* An execution point: guest thread id, that thread's retired instructions,
+ * the pc, and the process's retired instructions (all threads). */
+struct lx_point {
+    uint32_t tid;
+    uint64_t ticount;
+    uint64_t pc;
+    uint64_t icount;
+};
+/* The point of thread t between instructions. */
+void lx_thread_point(const struct lx_thread *t, struct lx_point *pt);
+/* The point of t at an instruction inside a block (the time CSR): ticount
+ * and pc as the engine reports them. */
+void lx_thread_point_at(const struct lx_thread *t, uint64_t ticount, uint64_t pc,
+                        struct lx_point *pt);
+struct lx_proc *lx_thread_proc(const struct lx_thread *t);
+
+/* A guest memory range, in bytes. */
+struct lx_range {
+    uint64_t addr, len;
+};
+/* Starts noting the guest memory the event port writes (lx_journal_stop
+ * returns it): how a recorder learns exactly which bytes a host call wrote. */
+void lx_journal_start(struct lx_proc *p);
+/* Stops noting; r and n receive the ranges in write order (owned by p, valid until
+ * the next start). Returns false if noting failed (out of memory), in which
+ * case the ranges are incomplete. */
+bool lx_journal_stop(struct lx_proc *p, const struct lx_range **r, size_t *n);
+/* Guest memory access with the kernel's rights (mapped pages, any
+ * permission); poke drops translations of overwritten code. 0 or -EFAULT. */
+int lx_guest_peek(struct lx_proc *p, uint64_t addr, void *buf, size_t len);
+int lx_guest_poke(struct lx_proc *p, uint64_t addr, const void *buf, size_t len);
+/* XXH3-64 state digest: every live thread's registers (integer, FP, fcsr,
+ * pc) in thread order, then every mapped guest page with its address and
+ * rights. Two executions with the same digest at the same point have the
+ * same architectural state, to the hash's strength. */
+uint64_t lx_state_digest(struct lx_proc *p);
+/* The guest's program path, argv and exit as the process sees them. */
+const char *lx_exe_path(const struct lx_proc *p);
+
 /* The vm and statistics, for --stats. */
 struct vm *lx_vm(struct lx_proc *p);
 uint64_t lx_icount(const struct lx_proc *p); /* instructions retired by all threads */

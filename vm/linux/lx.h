@@ -50,9 +50,10 @@ struct lx_vma {
  * `on`, so that a recording port can log exactly the bytes a host call
  * wrote (lx_copy_to and lx_guest_written add to it). */
 struct lx_journal {
-    struct { uint64_t addr, len; } *r;
+    struct lx_range *r;
     size_t n, cap;
     bool on;
+    bool failed;   /* a range could not be noted (out of memory) */
 };
 
 enum lx_thread_state { LX_RUNNABLE, LX_BLOCKED, LX_EXITED };

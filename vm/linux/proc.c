@@ -5,6 +5,7 @@
 #include "lx.h"
 
 #include <stdlib.h>
+#include <xxhash.h>
 
 /* Instructions a thread runs before the scheduler looks at others. */
 #define LX_QUANTUM 50000
@@ -278,4 +279,87 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
     lx_signal_detach(p);
     *out = p->exit;
     return 0;
+}
+
+/* ---- views for the recorder and the replayer ---- */
+
+void lx_thread_point(const struct lx_thread *t, struct lx_point *pt)
+{
+    pt->tid = (uint32_t)t->tid;
+    pt->ticount = t->cpu->icount;
+    pt->pc = t->cpu->pc;
+    pt->icount = lx_icount(t->proc);
+}
+
+void lx_thread_point_at(const struct lx_thread *t, uint64_t ticount, uint64_t pc,
+                        struct lx_point *pt)
+{
+    /* Inside a block the cpu's count is the block's start; the process
+     * count follows the instruction's own. */
+    pt->tid = (uint32_t)t->tid;
+    pt->ticount = ticount;
+    pt->pc = pc;
+    pt->icount = lx_icount(t->proc) - t->cpu->icount + ticount;
+}
+
+struct lx_proc *lx_thread_proc(const struct lx_thread *t) { return t->proc; }
+
+const char *lx_exe_path(const struct lx_proc *p) { return p->exe_path; }
+
+void lx_journal_start(struct lx_proc *p)
+{
+    p->journal.n = 0;
+    p->journal.on = true;
+    p->journal.failed = false;
+}
+
+bool lx_journal_stop(struct lx_proc *p, const struct lx_range **r, size_t *n)
+{
+    p->journal.on = false;
+    *r = (const struct lx_range *)p->journal.r;
+    *n = p->journal.n;
+    return !p->journal.failed;
+}
+
+int lx_guest_peek(struct lx_proc *p, uint64_t addr, void *buf, size_t len)
+{
+    return vm_peek(p->vm, addr, buf, len) ? -EFAULT : 0;
+}
+
+int lx_guest_poke(struct lx_proc *p, uint64_t addr, const void *buf, size_t len)
+{
+    return vm_poke(p->vm, addr, buf, len) ? -EFAULT : 0;
+}
+
+uint64_t lx_state_digest(struct lx_proc *p)
+{
+    XXH3_state_t *st = XXH3_createState();
+    if (!st) return 0;
+    XXH3_64bits_reset(st);
+    for (size_t i = 0; i < p->n_threads; i++) {
+        const struct lx_thread *t = p->threads[i];
+        if (t->state == LX_EXITED) continue;
+        const struct vm_cpu *c = t->cpu;
+        uint64_t regs[32 + 32 + 3];
+        memcpy(regs, c->x, 32 * 8);
+        memcpy(regs + 32, c->f, 32 * 8);
+        regs[64] = c->pc;
+        regs[65] = (uint64_t)c->frm << 5 | c->fflags;
+        regs[66] = (uint64_t)t->tid;
+        XXH3_64bits_update(st, regs, sizeof regs);
+    }
+    for (size_t i = 0; i < p->n_vmas; i++) {
+        const struct lx_vma *v = &p->vmas[i];
+        for (uint64_t a = v->start; a < v->end; a += VM_PAGE_SIZE) {
+            int prot = vm_page_prot(p->vm, a);
+            if (prot < 0) continue;
+            uint64_t head[2] = { a, (uint64_t)prot };
+            XXH3_64bits_update(st, head, sizeof head);
+            const void *h = vm_host_ptr(p->vm, a, VM_PAGE_SIZE, 0);
+            if (h) XXH3_64bits_update(st, h, VM_PAGE_SIZE);
+        }
+    }
+    uint64_t d = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return d;
 }

@@ -23,9 +23,8 @@ static void journal_note(struct lx_proc *p, uint64_t addr, size_t len)
         size_t cap = j->cap ? j->cap * 2 : 16;
         void *n = realloc(j->r, cap * sizeof *j->r);
         if (!n) {
-            /* Losing a range would make the recording wrong; stop noting
-             * so the recorder sees the journal was cut (n stays at cap). */
-            j->on = false;
+            /* Losing a range would make the recording wrong: say so. */
+            j->failed = true;
             return;
         }
         j->r = n;

@@ -1,0 +1,168 @@
+/*
+ * cmd_record.c - `reprise record`: runs a program like `reprise run` and
+ * writes a recording of every nondeterministic input it consumed.
+ */
+#include "cli.h"
+#include "linux.h"
+#include "recorder.h"
+#include "reprise_version.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void record_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: reprise record [OPTION]... [--] PROGRAM [ARGS]...\n"
+            "\n"
+            "Runs a riscv64 Linux PROGRAM like 'reprise run' and records every\n"
+            "nondeterministic input it consumes, so that 'reprise replay' re-executes it\n"
+            "exactly, on any x86-64 Linux host, without the program or its files.\n"
+            "\n"
+            "  -o, --output FILE  the recording (default: PROGRAM-N.rpr in the current\n"
+            "                     directory, with the first N that names no file)\n"
+            "  --sysroot DIR      where the dynamic linker and libraries resolve\n"
+            "                     (default: /usr/riscv64-linux-gnu)\n"
+            "  -h, --help         show this help\n"
+            "\n"
+            "At the end one summary line goes to stderr. Exit status: the program's;\n"
+            "128+N if it was killed by signal N; 1 if recording failed; 2 for a bad\n"
+            "command line.\n");
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* PROGRAM-N.rpr with the first N that names no file. */
+static void default_name(const char *program, char *out, size_t n)
+{
+    const char *base = strrchr(program, '/');
+    base = base ? base + 1 : program;
+    for (unsigned i = 0;; i++) {
+        snprintf(out, n, "%s-%u.rpr", base, i);
+        if (access(out, F_OK) != 0) return;
+    }
+}
+
+static json_t *metadata(const char *path, int argc, char **argv, const char *sysroot)
+{
+    json_t *m = json_object();
+    json_t *av = json_array(), *ev = json_array();
+    for (int i = 0; i < argc; i++) json_array_append_new(av, json_string(argv[i]));
+    for (char **e = environ; *e; e++) json_array_append_new(ev, json_string(*e));
+    char cwd[PATH_MAX];
+    json_object_set_new(m, "isa", json_string("rv64gc_zba_zbb_zbs"));
+    json_object_set_new(m, "program", json_string(path));
+    json_object_set_new(m, "argv", av);
+    json_object_set_new(m, "envp", ev);
+    json_object_set_new(m, "cwd", json_string(getcwd(cwd, sizeof cwd) ? cwd : ""));
+    json_object_set_new(m, "sysroot", json_string(sysroot ? sysroot : "/usr/riscv64-linux-gnu"));
+    return m;
+}
+
+int cmd_record(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' },
+        { "sysroot", required_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    const char *out_path = NULL, *sysroot = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out_path = optarg; break;
+        case 's': sysroot = optarg; break;
+        case 'h': record_usage(stdout); return CLI_OK;
+        default: record_usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        cli_error("record", "no program given (see 'reprise record --help')");
+        return CLI_USAGE;
+    }
+    char path[PATH_MAX];
+    if (cli_find_program(argv[optind], path, sizeof path)) {
+        cli_error("record", "%s: program not found in PATH", argv[optind]);
+        return CLI_FAIL;
+    }
+    char name[PATH_MAX];
+    if (!out_path) {
+        default_name(argv[optind], name, sizeof name);
+        out_path = name;
+    }
+    struct lx_port *live = lx_port_live_create(), *port = NULL;
+    if (!live) {
+        cli_error("record", "out of memory");
+        return CLI_FAIL;
+    }
+    char err[1024] = "";
+    json_t *meta = metadata(path, argc - optind, argv + optind, sysroot);
+    int rc = rec_port_create(live, out_path, meta, NULL, &port, err, sizeof err);
+    json_decref(meta);
+    if (rc) {
+        cli_error("record", "%s", err);
+        live->ops->destroy(live);
+        return CLI_FAIL;
+    }
+    struct lx_config cfg = {
+        .path = path, .argc = argc - optind, .argv = argv + optind, .envp = environ,
+        .sysroot = sysroot, .port = port,
+    };
+    struct lx_proc *proc;
+    double t0 = now();
+    if (lx_create(&cfg, &proc, err, sizeof err)) {
+        cli_error("record", "%s", err);
+        struct lx_exit none = { .signaled = false, .status = 127 };
+        char e2[256];
+        rec_port_finish(port, NULL, &none, e2, sizeof e2);
+        live->ops->destroy(live);
+        return CLI_FAIL;
+    }
+    struct lx_exit ex = { 0 };
+    int status;
+    if (lx_run(proc, &ex, err, sizeof err)) {
+        cli_error("record", "%s", err);
+        status = CLI_FAIL;
+    } else {
+        status = cli_report_exit(argv[optind], &ex);
+    }
+    uint64_t icount = lx_icount(proc);
+    struct rec_summary sum;
+    rec_port_summary(port, &sum);
+    char ferr[512] = "";
+    if (rec_port_finish(port, proc, &ex, ferr, sizeof ferr)) {
+        cli_error("record", "%s", ferr);
+        status = CLI_FAIL;
+    }
+    double secs = now() - t0;
+    struct stat st;
+    uint64_t size = stat(out_path, &st) == 0 ? (uint64_t)st.st_size : sum.file_bytes;
+    fprintf(stderr,
+            "reprise: recorded %s: %" PRIu64 " instructions, %" PRIu64
+            " events, %.1f KiB (%.1fx compression), %.3f s, %.1f MIPS\n",
+            out_path, icount, sum.events, (double)size / 1024.0,
+            size ? (double)sum.raw_bytes / (double)size : 0.0, secs,
+            secs > 0 ? (double)icount / secs / 1e6 : 0.0);
+    lx_destroy(proc);
+    live->ops->destroy(live);
+    return status;
+}
