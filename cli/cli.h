@@ -4,7 +4,10 @@
 #ifndef REPRISE_CLI_H
 #define REPRISE_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 /* Exit codes every subcommand uses, so scripts can rely on them. The guest's
  * own exit status is passed through by commands that run a guest. */
@@ -26,7 +29,30 @@ struct lx_exit;
  * message on stderr if it was killed by signal N. */
 int cli_report_exit(const char *program, const struct lx_exit *ex);
 
+struct rpr_reader;
+/* `reprise info` of an open recording, as text or one JSON object, to out.
+ * CLI_OK, or CLI_FAIL if damage stopped the counting of events (reported
+ * in the output). */
+int cli_info_print(struct rpr_reader *r, FILE *out, bool json);
+
+/* What `reprise dump` prints. */
+struct cli_dump_opts {
+    bool json;            /* JSON lines instead of text */
+    bool one_stream;      /* only `stream` (else every stream in pid order) */
+    uint32_t stream;
+    uint64_t from, to;    /* inclusive icount range */
+    uint64_t kinds[4];    /* bit k: kind k; all zero: every kind */
+};
+/* `reprise dump` of an open recording to out; errors (damage) go to err
+ * (may be NULL) after the events before them. CLI_OK or CLI_FAIL. */
+int cli_dump_print(struct rpr_reader *r, FILE *out, FILE *err, const struct cli_dump_opts *o);
+
+/* Name of a riscv64 (asm-generic) syscall number, or NULL. */
+const char *cli_syscall_name(uint64_t nr);
+
 int cmd_disas(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -16,7 +16,11 @@ struct subcommand {
 
 static const struct subcommand commands[] = {
     { "run", cmd_run, "run a riscv64 Linux program in reprise's virtual machine" },
+    { "record", cmd_record, "run a program and record its nondeterministic inputs" },
+    { "replay", cmd_replay, "re-execute a recording exactly" },
     { "disas", cmd_disas, "disassemble the code of a riscv64 ELF file (objdump -d format)" },
+    { "info", cmd_info, "describe a recording: metadata, streams, sizes, damage" },
+    { "dump", cmd_dump, "print the events of a recording in order" },
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)

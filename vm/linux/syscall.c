@@ -326,28 +326,19 @@ static bool others_runnable(struct lx_thread *t)
     return false;
 }
 
-/* Puts the ecall back (undoes its retirement) so the call re-executes when
- * the thread is woken with lx_wake_retry. */
-static void unretire(struct lx_thread *t)
-{
-    t->cpu->pc -= 4;
-    t->cpu->icount--;
-}
-
 void lx_syscall(struct lx_thread *t)
 {
     struct vm_cpu *cpu = t->cpu;
     struct lx_syscall c = { .nr = (long)cpu->x[17] };
     for (int i = 0; i < 6; i++) c.a[i] = cpu->x[10 + i];
-    /* The ecall retires now: a handler that delivers a signal or switches
-     * threads sees the pc after it. */
-    vm_cpu_retire(cpu);
     bool retrying = t->retrying;
     t->retrying = false;
     long r;
     /* A host call that would block must not hold up the other guest
-     * threads, which share this host thread: block the guest thread until
-     * the fd is ready and run the call again then. */
+     * threads, which share this host thread: the guest thread waits with its
+     * ecall not yet retired, and the call runs again when it can proceed.
+     * (Deciding before retiring keeps every count monotonic, which the
+     * recording's execution points rely on.) */
     if (others_runnable(t) || retrying) {
         struct lx_port *port = t->proc->port;
         for (size_t i = 0; i < sizeof fd_calls / sizeof fd_calls[0]; i++) {
@@ -356,7 +347,6 @@ void lx_syscall(struct lx_thread *t)
             if (others_runnable(t) && port->ops->fd_would_block(port, t, fd, fd_calls[i].events)) {
                 t->wait_fd = fd;
                 t->wait_events = fd_calls[i].events;
-                unretire(t);
                 lx_block(t, LX_BLOCK_FD);
                 return;
             }
@@ -366,6 +356,7 @@ void lx_syscall(struct lx_thread *t)
             r = port->ops->syscall(port, t, &c);
             if (r != 0) {
                 t->has_deadline = false;
+                vm_cpu_retire(cpu);
                 cpu->x[10] = (uint64_t)r;
                 return;
             }
@@ -379,16 +370,19 @@ void lx_syscall(struct lx_thread *t)
                 }
             } else if (t->has_deadline && lx_clock_ns(t, 1) >= t->deadline_ns) {
                 t->has_deadline = false;
+                vm_cpu_retire(cpu);
                 cpu->x[10] = 0;
                 return;
             }
             bool keep = t->has_deadline;
-            unretire(t);
             lx_block(t, LX_BLOCK_RETRY);
             t->has_deadline = keep;
             return;
         }
     }
+    /* The ecall retires now: a handler that delivers a signal or switches
+     * threads sees the pc after it. */
+    vm_cpu_retire(cpu);
     const struct lx_sys_entry *e = c.nr >= 0 && c.nr < LX_MAX_NR ? table[c.nr] : NULL;
     if (!e) {
         lx_warn_once(t->proc, c.nr, "unsupported system call %ld, returning ENOSYS", c.nr);
