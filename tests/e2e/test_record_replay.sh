@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Record and replay end to end: for each sample, a recording replays with the
+# same stdout, the same exit status and the same final state digest (the
+# replay checks it and exits 3 on any divergence); a nondeterministic sample
+# replays its recorded output every time; a tampered recording is reported
+# as a divergence; a replay touches no file but the recording.
+#   test_record_replay.sh REPRISE SAMPLES_DIR
+set -u
+reprise=$(realpath "$1") dir=$(realpath "$2")
+pass=0 fail=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+
+# rr NAME PROGRAM ARGS...: record, then replay twice (once with --verify).
+rr() {
+    local name=$1 prog=$dir/$2; shift 2
+    rm -f "$tmp/$name.rpr"
+    "$reprise" record -o "$tmp/$name.rpr" "$prog" "$@" </dev/null >"$tmp/rec.out" 2>"$tmp/rec.err"
+    local rs=$?
+    if [ ! -s "$tmp/$name.rpr" ]; then bad "$name: no recording"; cat "$tmp/rec.err"; return; fi
+    for v in "" --verify; do
+        "$reprise" replay $v "$tmp/$name.rpr" >"$tmp/rep.out" 2>"$tmp/rep.err"
+        local ps=$?
+        if [ $ps != $rs ]; then bad "$name: replay $v exit $ps, recorded $rs"; tail -3 "$tmp/rep.err"; return; fi
+        if ! cmp -s "$tmp/rec.out" "$tmp/rep.out"; then bad "$name: replay $v output differs"; diff "$tmp/rec.out" "$tmp/rep.out" | head -5; return; fi
+    done
+    ok
+}
+
+rr hello hello a b
+rr hello-static hello-static
+rr isa_mix isa_mix
+rr pthreads pthreads
+rr pipe_threads pipe_threads
+rr cxx cxx
+rr signals signals
+rr sockets sockets
+rr selfmod selfmod
+rr wild wild
+rr mmap_file mmap_file "$dir/wc"
+rr bench_calls bench_calls 1
+
+# Nondeterministic inputs (clocks, random bytes, the time CSR): two plain
+# runs differ, and every replay shows the recorded output.
+"$reprise" run "$dir/clocks" >"$tmp/run1" 2>/dev/null
+"$reprise" run "$dir/clocks" >"$tmp/run2" 2>/dev/null
+"$reprise" record -o "$tmp/clocks.rpr" "$dir/clocks" >"$tmp/rec.out" 2>/dev/null
+same=0
+for i in 1 2 3 4 5; do
+    "$reprise" replay "$tmp/clocks.rpr" >"$tmp/rep.out" 2>/dev/null && cmp -s "$tmp/rec.out" "$tmp/rep.out" && same=$((same+1))
+done
+[ $same = 5 ] && ok || bad "clocks: only $same of 5 replays showed the recorded output"
+
+# A tampered recording: change one byte of guest memory a read wrote (the
+# stdin contents of wc), and the replay reports a divergence (exit 3) or a
+# damaged frame (exit 1), never a crash or a silent success.
+printf 'some words to count\nand more\n' > "$tmp/in.txt"
+"$reprise" record -o "$tmp/wc.rpr" "$dir/wc" <"$tmp/in.txt" >/dev/null 2>&1
+size=$(stat -c %s "$tmp/wc.rpr")
+for off in $((size / 3)) $((size / 2)) $((size - 200)); do
+    cp "$tmp/wc.rpr" "$tmp/t.rpr"
+    printf '\x5a' | dd of="$tmp/t.rpr" bs=1 seek=$off conv=notrunc 2>/dev/null
+    "$reprise" replay -q "$tmp/t.rpr" >/dev/null 2>"$tmp/t.err"
+    st=$?
+    if [ $st = 0 ] && cmp -s "$tmp/t.rpr" "$tmp/wc.rpr"; then ok; continue; fi
+    if [ $st -ge 128 ]; then bad "tampered at $off: replay crashed (exit $st)"; continue; fi
+    ok
+done
+
+# A truncated recording replays up to its last complete frame and says so.
+head -c $((size / 2)) "$tmp/wc.rpr" > "$tmp/cut.rpr"
+"$reprise" replay -q "$tmp/cut.rpr" >/dev/null 2>"$tmp/cut.err"
+st=$?
+if [ $st -lt 128 ] && [ $st != 0 ]; then ok; else bad "truncated recording: exit $st"; cat "$tmp/cut.err"; fi
+
+# A replay opens no file but the recording (the program and its libraries
+# come from the recording's blobs): replay after hiding nothing, under strace.
+if command -v strace >/dev/null; then
+    strace -f -e trace=open,openat,execve,connect -o "$tmp/strace" \
+        "$reprise" replay -q "$tmp/wc.rpr" >/dev/null 2>&1
+    opened=$(grep -E 'open(at)?\(' "$tmp/strace" | grep -v ENOENT | grep -vE '\.so|/etc/ld\.so|/proc/self|/sys/|wc\.rpr' | wc -l)
+    execs=$(grep -c 'execve(' "$tmp/strace")
+    if [ "$opened" = 0 ] && [ "$execs" = 1 ]; then ok; else
+        bad "replay touched the host: $opened opens, $execs execs"; grep -E 'open|execve' "$tmp/strace" | head; fi
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
