@@ -43,16 +43,19 @@ rr wild wild
 rr mmap_file mmap_file "$dir/wc"
 rr bench_calls bench_calls 1
 
-# Nondeterministic inputs (clocks, random bytes, the time CSR): two plain
-# runs differ, and every replay shows the recorded output.
-"$reprise" run "$dir/clocks" >"$tmp/run1" 2>/dev/null
-"$reprise" run "$dir/clocks" >"$tmp/run2" 2>/dev/null
-"$reprise" record -o "$tmp/clocks.rpr" "$dir/clocks" >"$tmp/rec.out" 2>/dev/null
+# Nondeterministic inputs (wall and monotonic clocks, the time CSR,
+# getrandom, /dev/urandom, stdin, a SIGALRM landing mid-loop): two plain runs
+# differ, and each of 20 replays shows the recorded output.
+echo one | "$reprise" run "$dir/nondet" >"$tmp/run1" 2>/dev/null
+echo two | "$reprise" run "$dir/nondet" >"$tmp/run2" 2>/dev/null
+cmp -s "$tmp/run1" "$tmp/run2" && bad "nondet: two plain runs gave the same output" || ok
+echo recorded | "$reprise" record -o "$tmp/nondet.rpr" "$dir/nondet" >"$tmp/rec.out" 2>/dev/null
 same=0
-for i in 1 2 3 4 5; do
-    "$reprise" replay "$tmp/clocks.rpr" >"$tmp/rep.out" 2>/dev/null && cmp -s "$tmp/rec.out" "$tmp/rep.out" && same=$((same+1))
+for i in $(seq 1 20); do
+    "$reprise" replay "$tmp/nondet.rpr" </dev/null >"$tmp/rep.out" 2>/dev/null && cmp -s "$tmp/rec.out" "$tmp/rep.out" && same=$((same+1))
 done
-[ $same = 5 ] && ok || bad "clocks: only $same of 5 replays showed the recorded output"
+[ $same = 20 ] && ok || bad "nondet: only $same of 20 replays showed the recorded output"
+rr clocks clocks
 
 # A tampered recording: change one byte of guest memory a read wrote (the
 # stdin contents of wc), and the replay reports a divergence (exit 3) or a
