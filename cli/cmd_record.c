@@ -8,6 +8,7 @@
 #include "reprise_version.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -35,6 +36,9 @@ static void record_usage(FILE *out)
             "                     directory, with the first N that names no file)\n"
             "  --sysroot DIR      where the dynamic linker and libraries resolve\n"
             "                     (default: /usr/riscv64-linux-gnu)\n"
+            "  --chaos            randomize time slices and the order threads run in, to\n"
+            "                     shake out races (as rr's chaos mode); the recording\n"
+            "                     still replays exactly\n"
             "  -h, --help         show this help\n"
             "\n"
             "At the end one summary line goes to stderr. Exit status: the program's;\n"
@@ -81,16 +85,19 @@ int cmd_record(int argc, char **argv)
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },
         { "sysroot", required_argument, NULL, 's' },
+        { "chaos", no_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
     const char *out_path = NULL, *sysroot = NULL;
+    bool chaos = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out_path = optarg; break;
         case 's': sysroot = optarg; break;
+        case 'c': chaos = true; break;
         case 'h': record_usage(stdout); return CLI_OK;
         default: record_usage(stderr); return CLI_USAGE;
         }
@@ -116,6 +123,16 @@ int cmd_record(int argc, char **argv)
     }
     char err[1024] = "";
     json_t *meta = metadata(path, argc - optind, argv + optind, sysroot);
+    uint64_t chaos_seed = 0;
+    if (chaos) {
+        /* The seed is the only input of the chaos schedule: it goes into the
+         * recording so the replay makes the same choices. */
+        while (!chaos_seed)
+            if (getentropy(&chaos_seed, sizeof chaos_seed)) chaos_seed = (uint64_t)time(NULL) | 1;
+        char hex[24];
+        snprintf(hex, sizeof hex, "%016" PRIx64, chaos_seed);
+        json_object_set_new(meta, "chaos_seed", json_string(hex));
+    }
     int rc = rec_port_create(live, out_path, meta, NULL, &port, err, sizeof err);
     json_decref(meta);
     if (rc) {
@@ -125,7 +142,7 @@ int cmd_record(int argc, char **argv)
     }
     struct lx_config cfg = {
         .path = path, .argc = argc - optind, .argv = argv + optind, .envp = environ,
-        .sysroot = sysroot, .port = port,
+        .sysroot = sysroot, .port = port, .chaos_seed = chaos_seed,
     };
     struct lx_proc *proc;
     double t0 = now();

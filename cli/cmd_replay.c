@@ -138,8 +138,10 @@ int cmd_replay(int argc, char **argv)
         rpr_reader_close(rd);
         return CLI_FAIL;
     }
+    const char *seed = json_string_value(json_object_get(meta, "chaos_seed"));
     struct lx_config cfg = { .path = program, .argc = gargc, .argv = gargv, .envp = genvp,
-                             .sysroot = sysroot, .port = port };
+                             .sysroot = sysroot, .port = port,
+                             .chaos_seed = seed ? strtoull(seed, NULL, 16) : 0 };
     double t0 = now();
     struct lx_proc *proc = NULL;
     struct lx_exit ex = { 0 };

@@ -26,6 +26,12 @@ struct lx_config {
     struct lx_port *port;         /* the event port (not owned) */
     unsigned addr_bits;           /* guest address space size; 0: 38 (Sv39) */
     const struct vm_instrument *instrument; /* tracer hooks or NULL */
+    /* Chaos scheduling (rr's chaos mode, to shake out races): nonzero seeds
+     * a generator that picks random time-slice lengths and which runnable
+     * thread runs next. The same seed gives the same schedule, so a
+     * recording stores the seed and its replay reuses it. 0: round robin
+     * with fixed slices. */
+    uint64_t chaos_seed;
 };
 
 /* How the guest process ended. */

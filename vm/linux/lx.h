@@ -131,6 +131,8 @@ struct lx_proc {
     size_t n_threads, cap_threads;
     size_t cur;                   /* index of the running thread */
     uint64_t slice_start;         /* cur's icount when its time slice began */
+    uint64_t slice_len;           /* instructions in the current slice */
+    uint64_t chaos;               /* chaos generator state; 0: no chaos */
     uint64_t wait_seq;
     int pid;
     int next_tid;

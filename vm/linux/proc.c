@@ -34,6 +34,8 @@ int lx_create(const struct lx_config *cfg, struct lx_proc **out, char *err, size
         lx_destroy(p);
         return r ? r : -ENOMEM;
     }
+    p->chaos = cfg->chaos_seed;
+    p->slice_len = LX_QUANTUM;
     p->stack_top = vm_addr_limit(p->vm);
     p->mmap_base = p->stack_top - LX_STACK_SIZE - LX_STACK_GAP;
     struct lx_thread *t = lx_thread_new(p);
@@ -168,24 +170,44 @@ uint64_t lx_clock_ns(struct lx_thread *t, int clock)
     return port->ops->clock_ns(port, t, clock);
 }
 
+static uint64_t chaos_next(struct lx_proc *p)
+{
+    /* xorshift64*: the schedule only needs to be varied and reproducible. */
+    p->chaos ^= p->chaos >> 12;
+    p->chaos ^= p->chaos << 25;
+    p->chaos ^= p->chaos >> 27;
+    return p->chaos * 0x2545f4914f6cdd1dull;
+}
+
+/* Starts a time slice for thread k. */
+static struct lx_thread *start_slice(struct lx_proc *p, size_t k)
+{
+    p->cur = k;
+    p->slice_start = p->threads[k]->cpu->icount;
+    /* Chaos: slices from 64 to about 200k instructions, so that threads
+     * interleave at very different points from one recording to the next. */
+    p->slice_len = p->chaos ? 64 + (chaos_next(p) % 200000) : LX_QUANTUM;
+    return p->threads[k];
+}
+
 /* Chooses the thread to run: the current one until its time slice is used
- * up, then the next runnable one in thread-creation order (round robin).
- * Never switches while the current thread holds an LR reservation, so an
- * LR/SC pair is never split. Returns NULL if no thread can run now. */
+ * up, then the next runnable one in thread-creation order (round robin; a
+ * random runnable one under chaos). Never switches while the current thread
+ * holds an LR reservation, so an LR/SC pair is never split. Returns NULL if
+ * no thread can run now. */
 static struct lx_thread *pick(struct lx_proc *p)
 {
     size_t n = p->n_threads;
     struct lx_thread *cur = lx_cur(p);
+    if (!p->slice_len) p->slice_len = LX_QUANTUM;
     if (cur->state == LX_RUNNABLE &&
-        (cur->cpu->icount - p->slice_start < LX_QUANTUM || cur->cpu->res_valid))
+        (cur->cpu->icount - p->slice_start < p->slice_len || cur->cpu->res_valid))
         return cur;
-    for (size_t i = 1; i <= n; i++) {
-        size_t k = (p->cur + i) % n;
-        if (p->threads[k]->state == LX_RUNNABLE) {
-            p->cur = k;
-            p->slice_start = p->threads[k]->cpu->icount;
-            return p->threads[k];
-        }
+    size_t first = 1;
+    if (p->chaos) first = 1 + (size_t)(chaos_next(p) % n);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (p->cur + first + i) % n;
+        if (p->threads[k]->state == LX_RUNNABLE) return start_slice(p, k);
     }
     return NULL;
 }
@@ -248,7 +270,7 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
         if (t->state != LX_RUNNABLE) continue;
         uint64_t used = t->cpu->icount - p->slice_start;
         /* Past the slice only to finish an LR/SC sequence: small steps. */
-        uint64_t budget = used < LX_QUANTUM ? LX_QUANTUM - used : 16;
+        uint64_t budget = used < p->slice_len ? p->slice_len - used : 16;
         if (p->port->ops->next_stop) {
             /* Stop exactly where the port has an asynchronous event. */
             uint64_t at = p->port->ops->next_stop(p->port, t);
@@ -263,13 +285,13 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
             return r;
         }
         if (ex.reason == VM_EXIT_EXCEPTION) handle_exception(t, &ex);
-        else if (ex.reason == VM_EXIT_BUDGET && used >= LX_QUANTUM + 4096 && t->cpu->res_valid)
+        else if (ex.reason == VM_EXIT_BUDGET && used >= p->slice_len + 4096 && t->cpu->res_valid)
             t->cpu->res_valid = 0; /* an LR never followed by its SC: let SC fail */
         /* Deadlines and blocked fds are checked when a time slice ends,
          * never at the other points vm_run may return at (a stop request;
          * in replay, the exact point of an asynchronous event), so the
          * sequence of port calls depends only on the guest's execution. */
-        if (ex.reason == VM_EXIT_BUDGET && t->cpu->icount - p->slice_start >= LX_QUANTUM) {
+        if (ex.reason == VM_EXIT_BUDGET && t->cpu->icount - p->slice_start >= p->slice_len) {
             bool soon;
             if (p->port->ops->tick) p->port->ops->tick(p->port, t);
             expire_deadlines(p);
