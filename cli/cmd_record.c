@@ -146,6 +146,7 @@ int cmd_record(int argc, char **argv)
     };
     struct lx_proc *proc;
     double t0 = now();
+    pid_t recorder_pid = getpid();
     if (lx_create(&cfg, &proc, err, sizeof err)) {
         cli_error("record", "%s", err);
         struct lx_exit none = { .signaled = false, .status = 127 };
@@ -171,6 +172,13 @@ int cmd_record(int argc, char **argv)
         status = CLI_FAIL;
     }
     double secs = now() - t0;
+    /* Guest children (fork) are recorded by forked copies of this process;
+     * only the original prints the summary. */
+    if (getpid() != recorder_pid) {
+        lx_destroy(proc);
+        live->ops->destroy(live);
+        return status;
+    }
     struct stat st;
     uint64_t size = stat(out_path, &st) == 0 ? (uint64_t)st.st_size : sum.file_bytes;
     fprintf(stderr,

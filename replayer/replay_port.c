@@ -281,7 +281,10 @@ static long rep_syscall(struct lx_port *p, struct lx_thread *t, const struct lx_
         }
     }
     long ret = (long)ev->u.syscall.ret;
-    if (!r->opt.quiet && (c->nr == 64 || c->nr == 66)) reemit(proc, c, ret);
+    /* Output is re-emitted for the process asked for only, not for its
+     * ancestors replayed up to the forks that lead to it. */
+    if (!r->opt.quiet && (c->nr == 64 || c->nr == 66) && r->chain_pos + 1 == r->chain_len)
+        reemit(proc, c, ret);
     return ret;
 }
 

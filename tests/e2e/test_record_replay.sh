@@ -43,6 +43,22 @@ rr wild wild
 rr mmap_file mmap_file "$dir/wc"
 rr bench_calls bench_calls 1
 
+# A process tree (fork + pipe + wait, fork + exec of a guest program,
+# system() running a host shell): one stream per process, and every stream
+# replays without divergence, with its recorded exit status.
+"$reprise" record -o "$tmp/fe.rpr" "$dir/forkexec" >/dev/null 2>&1
+streams=$("$reprise" info "$tmp/fe.rpr" | grep -oE '^  pid [0-9]+' | awk '{print $2}')
+n=0
+for s in $streams; do
+    n=$((n+1))
+    "$reprise" replay -q --stream "$s" "$tmp/fe.rpr" >/dev/null 2>"$tmp/fe.err"
+    st=$?
+    if grep -qi "diverged\|damaged\|cut short" "$tmp/fe.err" || [ $st -ge 128 ]; then
+        bad "forkexec stream $s: exit $st"; cat "$tmp/fe.err"
+    else ok; fi
+done
+[ "$n" = 4 ] && ok || bad "forkexec: $n streams, expected 4 (parent, pipe child, exec child, system child)"
+
 # Nondeterministic inputs (wall and monotonic clocks, the time CSR,
 # getrandom, /dev/urandom, stdin, a SIGALRM landing mid-loop): two plain runs
 # differ, and each of 20 replays shows the recorded output.
