@@ -127,14 +127,21 @@ static const struct rpr_event *expect(struct rep_port *r, struct lx_thread *t, u
     if (ev->kind != kind || ev->at.tid != pt.tid || ev->at.ticount != pt.ticount ||
         ev->at.pc != pt.pc) {
         r->diverged = true;
+        char insn[128] = "", regs[768] = "";
+        struct lx_proc *proc = lx_thread_proc(t);
+        lx_describe_insn(proc, pt.pc, insn, sizeof insn);
+        lx_describe_regs(proc, pt.tid, regs, sizeof regs);
         halt(r,
              "replay diverged at event %" PRIu64 ":\n"
              "  recorded: %s at thread %u, instruction %" PRIu64 ", pc 0x%" PRIx64
              " (process instruction %" PRIu64 ")\n"
              "  replay:   %s at thread %u, instruction %" PRIu64 ", pc 0x%" PRIx64
-             " (process instruction %" PRIu64 ")",
+             " (process instruction %" PRIu64 ")\n"
+             "  replay is at %s\n"
+             "  registers of thread %u in the replay:\n%s",
              r->consumed + 1, kind_name(ev->kind), ev->at.tid, ev->at.ticount, ev->at.pc,
-             ev->at.icount, kind_name(kind), pt.tid, pt.ticount, pt.pc, pt.icount);
+             ev->at.icount, kind_name(kind), pt.tid, pt.ticount, pt.pc, pt.icount, insn, pt.tid,
+             regs);
         return NULL;
     }
     consume(r);
@@ -262,12 +269,17 @@ static long rep_syscall(struct lx_port *p, struct lx_thread *t, const struct lx_
     if (ev->u.syscall.nr != (uint64_t)c->nr ||
         ev->u.syscall.args_digest != rpr_args_digest((uint64_t)c->nr, c->a)) {
         r->diverged = true;
+        struct lx_point pt;
+        char insn[128] = "";
+        cur_point(t, &pt);
+        lx_describe_insn(lx_thread_proc(t), pt.pc - 4, insn, sizeof insn);
         halt(r,
              "replay diverged at event %" PRIu64 ": the guest makes system call %ld (a0=0x%" PRIx64
              " a1=0x%" PRIx64 " a2=0x%" PRIx64 "), the recording has system call %" PRIu64
-             "%s at the same point",
+             "%s at the same point (thread %u, instruction %" PRIu64 ", %s)",
              r->consumed, c->nr, c->a[0], c->a[1], c->a[2], ev->u.syscall.nr,
-             ev->u.syscall.nr == (uint64_t)c->nr ? " with other arguments" : "");
+             ev->u.syscall.nr == (uint64_t)c->nr ? " with other arguments" : "", pt.tid,
+             pt.ticount, insn);
         return -EIO;
     }
     struct lx_proc *proc = lx_thread_proc(t);

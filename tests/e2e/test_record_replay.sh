@@ -4,9 +4,9 @@
 # replay checks it and exits 3 on any divergence); a nondeterministic sample
 # replays its recorded output every time; a tampered recording is reported
 # as a divergence; a replay touches no file but the recording.
-#   test_record_replay.sh REPRISE SAMPLES_DIR
+#   test_record_replay.sh REPRISE SAMPLES_DIR RPR_TAMPER
 set -u
-reprise=$(realpath "$1") dir=$(realpath "$2")
+reprise=$(realpath "$1") dir=$(realpath "$2") tamper=$(realpath "$3")
 pass=0 fail=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
@@ -103,6 +103,16 @@ for off in $((size / 3)) $((size / 2)) $((size - 200)); do
     if [ $st = 0 ] && cmp -s "$tmp/t.rpr" "$tmp/wc.rpr"; then ok; continue; fi
     if [ $st -ge 128 ]; then bad "tampered at $off: replay crashed (exit $st)"; continue; fi
     ok
+done
+
+# One event altered (a system call's argument digest), checksums intact:
+# the replay reports a divergence at exactly that event and exits 3.
+for k in 3 9 20; do
+    pos=$("$tamper" "$tmp/wc.rpr" "$tmp/tk.rpr" $k) || { bad "tamper tool failed"; continue; }
+    "$reprise" replay -q "$tmp/tk.rpr" >/dev/null 2>"$tmp/tk.err"
+    st=$?
+    if [ $st = 3 ] && grep -q "diverged at event $pos:" "$tmp/tk.err"; then ok; else
+        bad "tampered syscall $k (event $pos): exit $st"; head -3 "$tmp/tk.err"; fi
 done
 
 # A truncated recording replays up to its last complete frame and says so.

@@ -88,6 +88,12 @@ int lx_guest_poke(struct lx_proc *p, uint64_t addr, const void *buf, size_t len)
  * rights. Two executions with the same digest at the same point have the
  * same architectural state, to the hash's strength. */
 uint64_t lx_state_digest(struct lx_proc *p);
+/* Writes "0x<pc>: <disassembly>" of the guest instruction at pc to buf
+ * (for divergence reports); "0x<pc>: (not mapped)" if it cannot be read. */
+void lx_describe_insn(struct lx_proc *p, uint64_t pc, char *buf, size_t n);
+/* Writes the integer registers of thread tid as "ra=0x... sp=0x..." lines
+ * of at most 4 registers each; empty if there is no such thread. */
+void lx_describe_regs(struct lx_proc *p, uint32_t tid, char *buf, size_t n);
 /* The guest's program path, argv and exit as the process sees them. */
 const char *lx_exe_path(const struct lx_proc *p);
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <xxhash.h>
 
+#include "isa.h"
+
 /* Instructions a thread runs before the scheduler looks at others. */
 #define LX_QUANTUM 50000
 
@@ -384,4 +386,43 @@ uint64_t lx_state_digest(struct lx_proc *p)
     uint64_t d = XXH3_64bits_digest(st);
     XXH3_freeState(st);
     return d;
+}
+
+void lx_describe_insn(struct lx_proc *p, uint64_t pc, char *buf, size_t n)
+{
+    uint8_t b[4] = { 0 };
+    if (vm_peek(p->vm, pc, b, 2)) {
+        snprintf(buf, n, "0x%llx: (not mapped)", (unsigned long long)pc);
+        return;
+    }
+    uint32_t bits = (uint32_t)(b[0] | b[1] << 8);
+    if (rv_insn_len((uint16_t)bits) == 4 && !vm_peek(p->vm, pc + 2, b + 2, 2))
+        bits |= (uint32_t)(b[2] | b[3] << 8) << 16;
+    struct rv_decoded d;
+    rv_decode(bits, &d);
+    char text[96];
+    rv_disas(&d, pc, text, sizeof text);
+    for (char *c = text; *c; c++)
+        if (*c == '\t') *c = ' ';
+    snprintf(buf, n, "0x%llx: %s", (unsigned long long)pc, text);
+}
+
+void lx_describe_regs(struct lx_proc *p, uint32_t tid, char *buf, size_t n)
+{
+    if (!n) return;
+    buf[0] = 0;
+    for (size_t i = 0; i < p->n_threads; i++) {
+        const struct lx_thread *t = p->threads[i];
+        if ((uint32_t)t->tid != tid || t->state == LX_EXITED) continue;
+        size_t len = 0;
+        for (int r = 1; r < 32 && len < n; r++) {
+            /* four registers a line, each line indented */
+            const char *sep = r == 1 ? "    " : (r - 1) % 4 == 0 ? "\n    " : " ";
+            int w = snprintf(buf + len, n - len, "%s%s=0x%llx", sep, rv_xreg_names[r],
+                             (unsigned long long)t->cpu->x[r]);
+            if (w < 0) break;
+            len += (size_t)w;
+        }
+        return;
+    }
 }
