@@ -12,7 +12,9 @@ PKGS=(
   # guest toolchain for samples/
   gcc-riscv64-linux-gnu g++-riscv64-linux-gnu binutils-riscv64-linux-gnu
   # test oracles
-  libunicorn-dev qemu-user sqlite3
+  libunicorn-dev qemu-user sqlite3 strace bc
+  # coverage-guided fuzzing (libFuzzer)
+  clang
 )
 
 missing=()
