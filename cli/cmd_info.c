@@ -43,15 +43,31 @@ static const char *state_text(const struct rpr_file_info *fi)
            "index rebuilt by scanning";
 }
 
-static void print_meta_value(FILE *out, const json_t *v)
+/* A metadata value on one line: strings as they are, the host as a
+ * sentence, long arrays and objects abridged (--json has them whole). */
+static void print_meta_value(FILE *out, const char *key, const json_t *v)
 {
     if (json_is_string(v)) {
         fputs(json_string_value(v), out);
-    } else {
-        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (s) fputs(s, out);
-        free(s);
+        return;
     }
+    if (!strcmp(key, "host") && json_is_object(v)) {
+        const char *sys = json_string_value(json_object_get(v, "system"));
+        const char *rel = json_string_value(json_object_get(v, "release"));
+        const char *mach = json_string_value(json_object_get(v, "machine"));
+        const char *cpu = json_string_value(json_object_get(v, "cpu"));
+        json_t *cpus = json_object_get(v, "cpus");
+        fprintf(out, "%s %s %s", sys ? sys : "?", rel ? rel : "?", mach ? mach : "?");
+        if (cpu) fprintf(out, ", %s", cpu);
+        if (json_is_integer(cpus)) fprintf(out, ", %lld cpus", (long long)json_integer_value(cpus));
+        return;
+    }
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text) return;
+    if (strlen(text) <= 160) fputs(text, out);
+    else if (json_is_array(v)) fprintf(out, "%zu entries (reprise info --json shows them)", json_array_size(v));
+    else fprintf(out, "%.150s... (reprise info --json shows all)", text);
+    free(text);
 }
 
 static int info_text(struct rpr_reader *r, FILE *out)
@@ -66,7 +82,7 @@ static int info_text(struct rpr_reader *r, FILE *out)
     json_t *v;
     json_object_foreach((json_t *)rpr_reader_meta(r), key, v) {
         fprintf(out, "%-13s ", key);
-        print_meta_value(out, v);
+        print_meta_value(out, key, v);
         fputc('\n', out);
     }
     uint64_t insns = total_instructions(r);

@@ -74,7 +74,8 @@ enum rpr_kind {
 
 /* A byte array of an event. Writer: set data and len; set blob to force
  * blob storage (then hash is computed), or set blob with data == NULL and
- * hash/len of a blob already added with rpr_writer_add_blob(). Arrays above
+ * hash/len of a blob already added with rpr_writer_add_blob() (by this
+ * writer, or its parent before a fork; else RPR_E_INVAL). Arrays above
  * 64 KiB (and BLOB fields always) are stored as blobs. Reader: data is the
  * bytes, or NULL for a blob that was not resolved (RPR_ITER_NO_BLOBS);
  * blob and hash say how it is stored. */
@@ -324,6 +325,14 @@ void rpr_reader_info(const struct rpr_reader *r, struct rpr_file_info *out);
 /* The i-th damaged region (0 <= i < n_damage): its offset and a message
  * naming file, frame and offset (owned by r). RPR_E_NOTFOUND past the end. */
 int rpr_reader_damage(const struct rpr_reader *r, size_t i, uint64_t *offset, const char **msg);
+
+/* Checks the header and payload checksum of every frame and blob the index
+ * names (a recovered file's were checked when it was opened; a clean file's
+ * are otherwise checked as they are read). Damage found is added to the
+ * damage list (rpr_reader_damage). Reads the whole file once; later calls
+ * return the first result. RPR_OK, RPR_E_CORRUPT (see the damage list),
+ * RPR_E_IO or RPR_E_NOMEM. */
+int rpr_reader_verify(struct rpr_reader *r);
 
 struct rpr_stream_info {
     uint32_t id;              /* stream id (guest pid) */

@@ -1032,11 +1032,28 @@ static void test_errors(void **state)
     assert_int_equal(rpr_writer_append(w, 1, &ev), RPR_E_INVAL);
     assert_int_equal(rpr_writer_append_raw(w, 1, 0, &ev.at, "", 0), RPR_E_INVAL);
     assert_int_equal(rpr_writer_stream_begin(w, 1, 0, 0, NULL), RPR_E_INVAL);
+    /* A blob referred to by hash must have been stored. */
+    struct rpr_event lf = { .kind = RPR_EV_LOAD_FILE, .at = { 60, 1, 60, 0 } };
+    lf.u.load_file.content = (struct rpr_data){ NULL, 5, true, { 0 } };
+    memset(lf.u.load_file.content.hash, 0xab, 16);
+    assert_int_equal(rpr_writer_append(w, 1, &lf), RPR_E_INVAL);
+    assert_int_equal(rpr_writer_add_blob(w, "abcde", 5, lf.u.load_file.content.hash), RPR_OK);
+    assert_int_equal(rpr_writer_append(w, 1, &lf), RPR_OK);
     /* Non-sticky: the writer goes on. */
     ev.kind = RPR_EV_READ_TIME;
-    ev.at.icount = 50;
+    ev.at.icount = 60;
     assert_int_equal(rpr_writer_append(w, 1, &ev), RPR_OK);
     assert_int_equal(rpr_writer_close(w), RPR_OK);
+    struct rpr_reader *rd = open_ok(tmp_path("order.rpr"));
+    struct rpr_iter *it;
+    const struct rpr_event *e;
+    assert_int_equal(rpr_iter_open(rd, 1, NULL, &it), RPR_OK);
+    assert_int_equal(rpr_iter_next(it, &e), RPR_OK);
+    assert_int_equal(rpr_iter_next(it, &e), RPR_OK);
+    assert_int_equal(e->kind, RPR_EV_LOAD_FILE);
+    assert_memory_equal(e->u.load_file.content.data, "abcde", 5);
+    rpr_iter_close(it);
+    rpr_reader_close(rd);
 
     assert_string_equal(rpr_strerror(RPR_E_CORRUPT), "corrupt recording");
     assert_int_equal(rpr_kind_from_name("syscall"), RPR_EV_SYSCALL);
