@@ -21,8 +21,8 @@
  *   and valid as documented; nothing here keeps pointers passed in after
  *   the call returns.
  * - A handle is used by one thread at a time. Different readers and
- *   iterators are independent. The writer may run a compression thread of
- *   its own (struct rpr_writer_options.sync).
+ *   iterators are independent. The writer runs a compression thread of
+ *   its own unless struct rpr_writer_options.sync is set.
  */
 #ifndef REPRISE_STORE_LOG_H
 #define REPRISE_STORE_LOG_H
@@ -185,7 +185,8 @@ struct rpr_writer_options {
     bool sync;             /* compress and write in the calling thread (default: on a
                               writer thread, off the guest's critical path) */
     bool exclusive;        /* fail if the file exists (O_EXCL) instead of replacing it */
-    /* The clock for frame_ns: nanoseconds, monotonic. NULL: CLOCK_MONOTONIC_COARSE. */
+    /* The clock for frame_ns: nanoseconds, monotonic; called from the
+     * writer thread too. NULL: CLOCK_MONOTONIC_COARSE. */
     uint64_t (*now_ns)(void *ctx);
     void *now_ctx;
     unsigned format_minor; /* tests only: the minor version to claim; 0: RPR_FORMAT_MINOR */
@@ -235,8 +236,10 @@ int rpr_writer_stream_end(struct rpr_writer *w, uint32_t stream);
  * file (not fsync'd). After it returns, a crash loses nothing appended. */
 int rpr_writer_flush(struct rpr_writer *w);
 
-/* Closes the frames that have been open for frame_ns or longer. Cheap;
- * call it now and then when events are rare (appends check too). */
+/* Closes the frames that have been open for frame_ns or longer. Cheap.
+ * Appends check this too, and the writer thread checks it twice per
+ * frame_ns even while nothing is appended; with sync set, call it now and
+ * then (before a host call that may block long) to keep that bound. */
 int rpr_writer_poll(struct rpr_writer *w);
 
 /* Fork protocol: a guest process forks into two host processes that share

@@ -72,6 +72,7 @@ struct rpr_writer {
     uint64_t data_start;
     struct wshared *shared;
     bool left;               /* left the live set (exec_prepare) */
+    bool fork_locked;        /* fork_prepare took mu */
 
     struct wstream **streams;
     size_t n_streams, cap_streams;
@@ -86,6 +87,11 @@ struct rpr_writer {
     /* compression in the caller (sync) */
     ZSTD_CCtx *cctx;
     struct rpr_buf out;
+
+    /* Held by every public function and by the writer thread when it closes
+     * frames that have been open too long (lock order: amu, then mu). */
+    pthread_mutex_t amu;
+    bool worker_closing;     /* the writer thread is closing frames (under amu) */
 
     /* the writer thread */
     bool thread_running;
@@ -109,6 +115,19 @@ struct rpr_writer {
     uint64_t events, raw_bytes, blobs, blob_raw;
     atomic_uint_least64_t frames, stored_bytes, blob_stored;
 };
+
+/* Fresh synchronization objects (at creation, and in a forked child). */
+static void sync_init(struct rpr_writer *w)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->amu, NULL);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv_work, &ca);
+    pthread_cond_init(&w->cv_done, NULL);
+    pthread_condattr_destroy(&ca);
+}
 
 static int fail(struct rpr_writer *w, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -206,12 +225,51 @@ static void job_free(struct job *j)
     free(j);
 }
 
+static int close_frame(struct rpr_writer *w, struct wstream *s);
+
+/* The writer thread's watchdog: frames open for frame_ns are closed even
+ * when the caller appends nothing (the guest blocks in a host call), so a
+ * crash loses at most that much. Skipped while the caller is inside the
+ * writer (it checks the time itself then). */
+static void age_frames(struct rpr_writer *w)
+{
+    if (pthread_mutex_trylock(&w->amu)) return;
+    uint64_t now = now_ns(w);
+    w->worker_closing = true;
+    for (size_t i = 0; i < w->n_streams; i++) {
+        struct wstream *s = w->streams[i];
+        if (s->count && now - s->opened_ns >= w->opt.frame_ns) close_frame(w, s);
+    }
+    w->worker_closing = false;
+    pthread_mutex_unlock(&w->amu);
+}
+
+static void deadline(struct timespec *ts, uint64_t ns)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ns += (uint64_t)ts->tv_nsec;
+    ts->tv_sec += (time_t)(ns / 1000000000u);
+    ts->tv_nsec = (long)(ns % 1000000000u);
+}
+
 static void *worker(void *arg)
 {
     struct rpr_writer *w = arg;
+    /* Check twice per frame_ns (at least every 10 ms, at most every 1 s). */
+    uint64_t tick = w->opt.frame_ns / 2;
+    if (tick < 10000000) tick = 10000000;
+    if (tick > 1000000000) tick = 1000000000;
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->qhead && !w->stop) pthread_cond_wait(&w->cv_work, &w->mu);
+        while (!w->qhead && !w->stop) {
+            struct timespec ts;
+            deadline(&ts, tick);
+            if (pthread_cond_timedwait(&w->cv_work, &w->mu, &ts) == ETIMEDOUT) {
+                pthread_mutex_unlock(&w->mu);
+                age_frames(w);
+                pthread_mutex_lock(&w->mu);
+            }
+        }
         if (!w->qhead) break;
         struct job *j = w->qhead;
         w->qhead = j->next;
@@ -315,7 +373,8 @@ static int submit_cap(struct rpr_writer *w, const struct rpr_chunk *h, const voi
         }
         w->thread_running = true;
     }
-    while (w->qbytes > QUEUE_BYTES && (w->qhead || w->busy)) pthread_cond_wait(&w->cv_done, &w->mu);
+    while (w->qbytes > QUEUE_BYTES && (w->qhead || w->busy) && !w->worker_closing)
+        pthread_cond_wait(&w->cv_done, &w->mu);
     if (w->qtail) w->qtail->next = j;
     else w->qhead = j;
     w->qtail = j;
@@ -432,8 +491,8 @@ static int write_summary(struct rpr_writer *w, struct wstream *s, bool ended)
     return submit(w, &h, b.p, b.len, true, true);
 }
 
-int rpr_writer_stream_begin(struct rpr_writer *w, uint32_t stream, uint32_t parent,
-                            uint64_t fork_icount, const char *program)
+static int w_stream_begin(struct rpr_writer *w, uint32_t stream, uint32_t parent,
+                          uint64_t fork_icount, const char *program)
 {
     int rc = check_async(w);
     if (rc) return rc;
@@ -496,7 +555,7 @@ static int bset_add(struct rpr_writer *w, const uint8_t hash[16])
     return 0;
 }
 
-int rpr_writer_add_blob(struct rpr_writer *w, const void *data, size_t len, uint8_t hash[16])
+static int w_add_blob(struct rpr_writer *w, const void *data, size_t len, uint8_t hash[16])
 {
     uint8_t h16[16];
     int rc = check_async(w);
@@ -536,7 +595,7 @@ static int put_data(struct rpr_writer *w, struct rpr_buf *b, const struct rpr_da
     uint8_t hash[16];
     if (d->data) {
         if (d->len > SIZE_MAX) return fail(w, RPR_E_TOOBIG, "array too long");
-        int rc = rpr_writer_add_blob(w, d->data, (size_t)d->len, hash);
+        int rc = w_add_blob(w, d->data, (size_t)d->len, hash);
         if (rc) return rc;
     } else {
         /* A reference to a blob added before: it must be in this file. */
@@ -626,7 +685,7 @@ static int append_record(struct rpr_writer *w, uint32_t stream, unsigned kind,
     return 0;
 }
 
-int rpr_writer_append(struct rpr_writer *w, uint32_t stream, const struct rpr_event *ev)
+static int w_append(struct rpr_writer *w, uint32_t stream, const struct rpr_event *ev)
 {
     int rc = check_async(w);
     if (rc) return rc;
@@ -650,8 +709,8 @@ int rpr_writer_append(struct rpr_writer *w, uint32_t stream, const struct rpr_ev
     return 0;
 }
 
-int rpr_writer_append_raw(struct rpr_writer *w, uint32_t stream, unsigned kind,
-                          const struct rpr_point *at, const void *payload, size_t len)
+static int w_append_raw(struct rpr_writer *w, uint32_t stream, unsigned kind,
+                        const struct rpr_point *at, const void *payload, size_t len)
 {
     int rc = check_async(w);
     if (rc) return rc;
@@ -660,18 +719,18 @@ int rpr_writer_append_raw(struct rpr_writer *w, uint32_t stream, unsigned kind,
     return append_record(w, stream, kind, at, payload, len);
 }
 
-int rpr_writer_add_digest(struct rpr_writer *w, uint32_t stream, const struct rpr_point *at,
-                          uint64_t digest)
+static int w_add_digest(struct rpr_writer *w, uint32_t stream, const struct rpr_point *at,
+                        uint64_t digest)
 {
     struct rpr_event ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = RPR_EV_DIGEST;
     ev.at = *at;
     ev.u.digest.digest = digest;
-    return rpr_writer_append(w, stream, &ev);
+    return w_append(w, stream, &ev);
 }
 
-int rpr_writer_stream_end(struct rpr_writer *w, uint32_t stream)
+static int w_stream_end(struct rpr_writer *w, uint32_t stream)
 {
     int rc = check_async(w);
     if (rc) return rc;
@@ -683,7 +742,7 @@ int rpr_writer_stream_end(struct rpr_writer *w, uint32_t stream)
     return 0;
 }
 
-int rpr_writer_poll(struct rpr_writer *w)
+static int w_poll(struct rpr_writer *w)
 {
     int rc = check_async(w);
     if (rc) return rc;
@@ -696,7 +755,7 @@ int rpr_writer_poll(struct rpr_writer *w)
     return 0;
 }
 
-int rpr_writer_flush(struct rpr_writer *w)
+static int w_flush(struct rpr_writer *w)
 {
     int rc = check_async(w);
     if (rc) return rc;
@@ -708,6 +767,7 @@ int rpr_writer_flush(struct rpr_writer *w)
 void rpr_writer_stats(const struct rpr_writer *w, struct rpr_writer_stats *st)
 {
     struct rpr_writer *m = (struct rpr_writer *)w;
+    pthread_mutex_lock(&m->amu);
     st->events = w->events;
     st->frames = atomic_load(&m->frames);
     st->raw_bytes = w->raw_bytes;
@@ -716,6 +776,7 @@ void rpr_writer_stats(const struct rpr_writer *w, struct rpr_writer_stats *st)
     st->blobs = w->blobs;
     st->blob_raw = w->blob_raw;
     st->blob_stored = atomic_load(&m->blob_stored);
+    pthread_mutex_unlock(&m->amu);
 }
 
 /* ---- metadata and creation ---- */
@@ -787,6 +848,7 @@ static void writer_free(struct rpr_writer *w)
     free(w->bused);
     if (w->fd >= 0) close(w->fd);
     if (w->shared) munmap(w->shared, sizeof *w->shared);
+    pthread_mutex_destroy(&w->amu);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv_work);
     pthread_cond_destroy(&w->cv_done);
@@ -806,9 +868,7 @@ int rpr_writer_create(const char *path, const json_t *meta, const struct rpr_wri
         return RPR_E_NOMEM;
     }
     w->fd = -1;
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv_work, NULL);
-    pthread_cond_init(&w->cv_done, NULL);
+    sync_init(w);
     if (opt) w->opt = *opt;
     if (!w->opt.frame_size) w->opt.frame_size = DEFAULT_FRAME_SIZE;
     if (w->opt.frame_size > RPR_FRAME_MAX_RAW / 4) w->opt.frame_size = RPR_FRAME_MAX_RAW / 4;
@@ -971,12 +1031,14 @@ static int finish_streams(struct rpr_writer *w, bool ended)
 int rpr_writer_close(struct rpr_writer *w)
 {
     if (!w) return 0;
+    pthread_mutex_lock(&w->amu);
     int rc = w->err, r;
     if (!rc) rc = finish_streams(w, true);
     if ((r = drain(w)) && !rc) rc = r;
     stop_thread(w);
     if (!w->left && atomic_fetch_sub(&w->shared->live, 1) == 1 && !w->err)
         if ((r = write_footer(w)) && !rc) rc = r;
+    pthread_mutex_unlock(&w->amu);
     writer_free(w);
     return rc;
 }
@@ -985,32 +1047,45 @@ int rpr_writer_close(struct rpr_writer *w)
 
 int rpr_writer_fork_prepare(struct rpr_writer *w)
 {
+    /* An error is reported, but the protocol goes on the same way, so that
+     * _parent and _child find the state they expect. */
+    pthread_mutex_lock(&w->amu);
     int rc = drain(w);
-    if (rc) return rc;
-    /* The writer thread is idle; keep it off the lock across fork(2) so the
-     * child inherits consistent state. */
-    if (w->thread_running) pthread_mutex_lock(&w->mu);
+    /* The writer thread is idle now; keep it off both locks across fork(2)
+     * so that the child inherits consistent state. */
+    w->fork_locked = w->thread_running;
+    if (w->fork_locked) pthread_mutex_lock(&w->mu);
     atomic_fetch_add(&w->shared->live, 1);
-    return 0;
+    return rc;
 }
 
 int rpr_writer_fork_parent(struct rpr_writer *w, bool forked)
 {
-    if (w->thread_running) pthread_mutex_unlock(&w->mu);
+    if (w->fork_locked) pthread_mutex_unlock(&w->mu);
+    w->fork_locked = false;
     if (!forked) atomic_fetch_sub(&w->shared->live, 1);
-    return check_async(w);
+    int rc = check_async(w);
+    pthread_mutex_unlock(&w->amu);
+    return rc;
 }
 
 int rpr_writer_fork_child(struct rpr_writer *w)
 {
-    if (w->thread_running) {
-        /* The thread does not exist here: fresh synchronization objects. */
-        pthread_mutex_init(&w->mu, NULL);
-        pthread_cond_init(&w->cv_work, NULL);
-        pthread_cond_init(&w->cv_done, NULL);
-        w->thread_running = false;
-        w->busy = w->stop = false;
+    /* The thread does not exist here: fresh synchronization objects (the
+     * mutexes were locked by _prepare, the condition variables may name the
+     * parent's waiting thread). */
+    sync_init(w);
+    w->thread_running = false;
+    w->busy = w->stop = w->worker_closing = false;
+    w->fork_locked = false;
+    /* Chunks the parent had queued are the parent's to write. */
+    while (w->qhead) {
+        struct job *j = w->qhead;
+        w->qhead = j->next;
+        job_free(j);
     }
+    w->qtail = NULL;
+    w->qbytes = 0;
     /* The parent's streams and their open frames belong to the parent. */
     for (size_t i = 0; i < w->n_streams; i++) stream_free(w->streams[i]);
     w->n_streams = 0;
@@ -1023,7 +1098,7 @@ int rpr_writer_fork_child(struct rpr_writer *w)
     return 0;
 }
 
-int rpr_writer_exec_prepare(struct rpr_writer *w)
+static int w_exec_prepare(struct rpr_writer *w)
 {
     int rc = check_async(w);
     if (rc) return rc;
@@ -1034,10 +1109,73 @@ int rpr_writer_exec_prepare(struct rpr_writer *w)
     return rc;
 }
 
-int rpr_writer_exec_failed(struct rpr_writer *w)
+static int w_exec_failed(struct rpr_writer *w)
 {
     if (!w->left) return 0;
     atomic_fetch_add(&w->shared->live, 1);
     w->left = false;
     return check_async(w);
+}
+
+/* ---- the public functions that take amu ---- */
+
+#define LOCKED(call)                       \
+    do {                                   \
+        pthread_mutex_lock(&w->amu);       \
+        int rc_ = (call);                  \
+        pthread_mutex_unlock(&w->amu);     \
+        return rc_;                        \
+    } while (0)
+
+int rpr_writer_stream_begin(struct rpr_writer *w, uint32_t stream, uint32_t parent,
+                            uint64_t fork_icount, const char *program)
+{
+    LOCKED(w_stream_begin(w, stream, parent, fork_icount, program));
+}
+
+int rpr_writer_append(struct rpr_writer *w, uint32_t stream, const struct rpr_event *ev)
+{
+    LOCKED(w_append(w, stream, ev));
+}
+
+int rpr_writer_append_raw(struct rpr_writer *w, uint32_t stream, unsigned kind,
+                          const struct rpr_point *at, const void *payload, size_t len)
+{
+    LOCKED(w_append_raw(w, stream, kind, at, payload, len));
+}
+
+int rpr_writer_add_digest(struct rpr_writer *w, uint32_t stream, const struct rpr_point *at,
+                          uint64_t digest)
+{
+    LOCKED(w_add_digest(w, stream, at, digest));
+}
+
+int rpr_writer_add_blob(struct rpr_writer *w, const void *data, size_t len, uint8_t hash[16])
+{
+    LOCKED(w_add_blob(w, data, len, hash));
+}
+
+int rpr_writer_stream_end(struct rpr_writer *w, uint32_t stream)
+{
+    LOCKED(w_stream_end(w, stream));
+}
+
+int rpr_writer_poll(struct rpr_writer *w)
+{
+    LOCKED(w_poll(w));
+}
+
+int rpr_writer_flush(struct rpr_writer *w)
+{
+    LOCKED(w_flush(w));
+}
+
+int rpr_writer_exec_prepare(struct rpr_writer *w)
+{
+    LOCKED(w_exec_prepare(w));
+}
+
+int rpr_writer_exec_failed(struct rpr_writer *w)
+{
+    LOCKED(w_exec_failed(w));
 }

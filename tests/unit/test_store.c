@@ -955,6 +955,24 @@ static void test_time_threshold(void **state)
     rpr_writer_stats(w, &st);
     assert_int_equal(st.frames, 2);
     assert_int_equal(rpr_writer_close(w), RPR_OK);
+
+    /* The writer thread closes an old frame while the caller appends
+     * nothing (a guest blocked in a host call). */
+    path = tmp_path("watchdog.rpr");
+    struct rpr_writer_options wd = { .frame_ns = 50000000 };
+    w = create(path, &wd);
+    ev.at.icount = 1;
+    assert_int_equal(rpr_writer_append(w, 1, &ev), RPR_OK);
+    uint64_t events = 0;
+    for (int i = 0; i < 100 && !events; i++) {
+        usleep(20000);
+        r = open_ok(path);
+        rpr_reader_info(r, &fi);
+        events = fi.events;
+        rpr_reader_close(r);
+    }
+    assert_true(events == 1);
+    assert_int_equal(rpr_writer_close(w), RPR_OK);
 }
 
 static void test_exec_protocol(void **state)
