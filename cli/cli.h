@@ -50,6 +50,9 @@ int cli_dump_print(struct rpr_reader *r, FILE *out, FILE *err, const struct cli_
 /* Name of a riscv64 (asm-generic) syscall number, or NULL. */
 const char *cli_syscall_name(uint64_t nr);
 
+/* Seconds on the monotonic clock, for the timing in summary lines. */
+double cli_now(void);
+
 int cmd_disas(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_info(int argc, char **argv);

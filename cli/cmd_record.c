@@ -46,13 +46,6 @@ static void record_usage(FILE *out)
             "command line.\n");
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* PROGRAM-N.rpr with the first N that names no file. */
 static void default_name(const char *program, char *out, size_t n)
 {
@@ -145,7 +138,7 @@ int cmd_record(int argc, char **argv)
         .sysroot = sysroot, .port = port, .chaos_seed = chaos_seed,
     };
     struct lx_proc *proc;
-    double t0 = now();
+    double t0 = cli_now();
     pid_t recorder_pid = getpid();
     if (lx_create(&cfg, &proc, err, sizeof err)) {
         cli_error("record", "%s", err);
@@ -171,7 +164,7 @@ int cmd_record(int argc, char **argv)
         cli_error("record", "%s", ferr);
         status = CLI_FAIL;
     }
-    double secs = now() - t0;
+    double secs = cli_now() - t0;
     /* Guest children (fork) are recorded by forked copies of this process;
      * only the original prints the summary. */
     if (getpid() != recorder_pid) {

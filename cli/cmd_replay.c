@@ -37,13 +37,6 @@ static void replay_usage(FILE *out)
             "be read or was cut short; 2 for a bad command line.\n");
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* A NULL-terminated copy of a JSON array of strings. */
 static char **strings_of(const json_t *a, int *count)
 {
@@ -142,7 +135,7 @@ int cmd_replay(int argc, char **argv)
     struct lx_config cfg = { .path = program, .argc = gargc, .argv = gargv, .envp = genvp,
                              .sysroot = sysroot, .port = port,
                              .chaos_seed = seed ? strtoull(seed, NULL, 16) : 0 };
-    double t0 = now();
+    double t0 = cli_now();
     struct lx_proc *proc = NULL;
     struct lx_exit ex = { 0 };
     int rc = lx_create(&cfg, &proc, err, sizeof err);
@@ -150,7 +143,7 @@ int cmd_replay(int argc, char **argv)
     struct rep_result res;
     uint64_t icount = proc ? lx_icount(proc) : 0;
     rep_port_finish(port, proc, rc, err, &ex, &res);
-    double secs = now() - t0;
+    double secs = cli_now() - t0;
     int status;
     fflush(stdout);
     if (res.diverged) {

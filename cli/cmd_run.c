@@ -36,13 +36,6 @@ static void run_usage(FILE *out)
             "could not run it; 2 for a bad command line.\n");
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -83,7 +76,7 @@ int cmd_run(int argc, char **argv)
     };
     char err[512] = "";
     struct lx_proc *proc;
-    double t0 = now();
+    double t0 = cli_now();
     if (lx_create(&cfg, &proc, err, sizeof err)) {
         cli_error("run", "%s", err);
         port->ops->destroy(port);
@@ -98,7 +91,7 @@ int cmd_run(int argc, char **argv)
         rc = cli_report_exit(argv[optind], &ex);
     }
     if (stats) {
-        double secs = now() - t0;
+        double secs = cli_now() - t0;
         struct vm_stats st;
         vm_get_stats(lx_vm(proc), &st);
         uint64_t n = lx_icount(proc);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* Finds PROGRAM like a shell: as given if it has a '/', else in $PATH. */
 int cli_find_program(const char *name, char *out, size_t n)
@@ -49,4 +50,11 @@ int cli_report_exit(const char *program, const struct lx_exit *ex)
     fprintf(stderr, "reprise: %s: %s (signal %d)%s\n", program, name, ex->signal,
             ex->core ? " (core not dumped)" : "");
     return 128 + ex->signal;
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

@@ -22,6 +22,8 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "hostsys.h"
+
 struct row {
     int nr;
     const char *name;
@@ -36,24 +38,15 @@ static const struct row rows[] = {
 };
 #define N (sizeof rows / sizeof rows[0])
 
-struct tok {
-    char kind;
-    int optional;
-    unsigned num;
-};
-
-/* Parses spec into at most 6 tokens; returns the count or -1. */
-static int parse(const char *s, struct tok *t)
+/* Parses spec into at most 6 tokens with the port's own tokenizer; returns
+ * the count or -1. */
+static int parse(const char *s, struct hostsys_tok *t)
 {
     int n = 0;
-    while (*s) {
+    struct hostsys_tok tk;
+    while (hostsys_next_tok(&s, &tk)) {
         if (n == 6) return -1;
-        t[n].optional = *s == '?';
-        if (*s == '?') s++;
-        t[n].kind = *s++;
-        t[n].num = 0;
-        while (*s >= '0' && *s <= '9') t[n].num = t[n].num * 10 + (unsigned)(*s++ - '0');
-        n++;
+        t[n++] = tk;
     }
     return n;
 }
@@ -62,7 +55,7 @@ static void test_rows_well_formed(void **state)
 {
     (void)state;
     for (size_t i = 0; i < N; i++) {
-        struct tok t[6];
+        struct hostsys_tok t[6];
         int n = parse(rows[i].spec, t);
         if (n < 0) fail_msg("%s: more than six arguments", rows[i].name);
         for (int k = 0; k < n; k++) {
@@ -98,7 +91,7 @@ static unsigned fixed_size(const char *name, int arg)
 {
     for (size_t i = 0; i < N; i++) {
         if (strcmp(rows[i].name, name)) continue;
-        struct tok t[6];
+        struct hostsys_tok t[6];
         int n = parse(rows[i].spec, t);
         if (arg < n && (t[arg].kind == 'W' || t[arg].kind == 'R')) return t[arg].num;
         fail_msg("%s: argument %d is not a fixed-size buffer", name, arg);

@@ -7,6 +7,7 @@
  * whose structures differ between riscv64 and x86-64 are converted here.
  */
 #include "lx.h"
+#include "hostsys.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -63,29 +64,6 @@ static const char *resolve(struct lx_thread *t, const char *path, char *buf, siz
     return path;
 }
 
-/* Parses one spec token at *s: kind letter, optional flag, number. */
-struct tok {
-    char kind;
-    bool optional;
-    unsigned num;
-};
-
-static bool next_tok(const char **s, struct tok *tk)
-{
-    const char *p = *s;
-    if (!*p) return false;
-    tk->optional = false;
-    if (*p == '?') {
-        tk->optional = true;
-        p++;
-    }
-    tk->kind = *p++;
-    tk->num = 0;
-    while (*p >= '0' && *p <= '9') tk->num = tk->num * 10 + (unsigned)(*p++ - '0');
-    *s = p;
-    return true;
-}
-
 static long passthrough(struct lx_thread *t, const struct hostsys *h, const struct lx_syscall *c)
 {
     long args[6];
@@ -93,10 +71,10 @@ static long passthrough(struct lx_thread *t, const struct hostsys *h, const stru
     int npath = 0;
     struct { uint64_t addr; unsigned len_arg; unsigned fixed; bool by_ret; } outs[6];
     int nout = 0;
-    struct tok tk;
+    struct hostsys_tok tk;
     const char *s = h->spec;
     for (int i = 0; i < 6; i++) args[i] = (long)c->a[i];
-    for (int i = 0; i < 6 && next_tok(&s, &tk); i++) {
+    for (int i = 0; i < 6 && hostsys_next_tok(&s, &tk); i++) {
         uint64_t a = c->a[i];
         if (tk.kind == '-') continue;
         if (tk.optional && a == 0) {
