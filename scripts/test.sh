@@ -20,3 +20,9 @@ ninja -C build-asan >/dev/null
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 meson test -C build-asan --suite unit --suite fuzz --print-errorlogs
+
+# The Linux personality, the recorder, the replayer and the store run real
+# programs only end to end: run those checks with the sanitizer build too.
+echo "== e2e under ASan/UBSan (build-asan/cli/reprise on build/samples)" >&2
+tests/e2e/test_samples.sh build-asan/cli/reprise build/samples
+tests/e2e/test_record_replay.sh build-asan/cli/reprise build/samples build-asan/tests/e2e/rpr_tamper
