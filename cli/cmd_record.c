@@ -36,6 +36,8 @@ static void record_usage(FILE *out)
             "                     directory, with the first N that names no file)\n"
             "  --sysroot DIR      where the dynamic linker and libraries resolve\n"
             "                     (default: /usr/riscv64-linux-gnu)\n"
+            "  --digest-every N   log a state digest every N instructions (default\n"
+            "                     134217728); replay --verify checks them all\n"
             "  --chaos            randomize time slices and the order threads run in, to\n"
             "                     shake out races (as rr's chaos mode); the recording\n"
             "                     still replays exactly\n"
@@ -79,11 +81,14 @@ int cmd_record(int argc, char **argv)
         { "output", required_argument, NULL, 'o' },
         { "sysroot", required_argument, NULL, 's' },
         { "chaos", no_argument, NULL, 'c' },
+        { "digest-every", required_argument, NULL, 'd' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
     const char *out_path = NULL, *sysroot = NULL;
     bool chaos = false;
+    struct rec_options ro = { 0 };
+    char *end;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
@@ -91,6 +96,14 @@ int cmd_record(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 's': sysroot = optarg; break;
         case 'c': chaos = true; break;
+        case 'd':
+            ro.digest_interval = strtoull(optarg, &end, 0);
+            if (*end || !ro.digest_interval) {
+                cli_error("record", "--digest-every wants a positive instruction count, not '%s'",
+                          optarg);
+                return CLI_USAGE;
+            }
+            break;
         case 'h': record_usage(stdout); return CLI_OK;
         default: record_usage(stderr); return CLI_USAGE;
         }
@@ -126,7 +139,7 @@ int cmd_record(int argc, char **argv)
         snprintf(hex, sizeof hex, "%016" PRIx64, chaos_seed);
         json_object_set_new(meta, "chaos_seed", json_string(hex));
     }
-    int rc = rec_port_create(live, out_path, meta, NULL, &port, err, sizeof err);
+    int rc = rec_port_create(live, out_path, meta, &ro, &port, err, sizeof err);
     json_decref(meta);
     if (rc) {
         cli_error("record", "%s", err);

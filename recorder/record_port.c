@@ -266,6 +266,12 @@ static int rec_take_signals(struct lx_port *p, struct lx_thread *t, struct lx_si
     return n;
 }
 
+static void rec_thread_event(struct lx_port *p, struct lx_thread *t, bool start)
+{
+    struct rpr_event ev = { .kind = start ? RPR_EV_THREAD_START : RPR_EV_THREAD_EXIT };
+    append(rp(p), t, &ev);
+}
+
 static void rec_tick(struct lx_port *p, struct lx_thread *t)
 {
     struct rec_port *r = rp(p);
@@ -279,6 +285,14 @@ static void rec_tick(struct lx_port *p, struct lx_thread *t)
         snprintf(r->failure, sizeof r->failure, "recording failed: %s", rpr_writer_errmsg(r->w));
         r->base.halt = r->failure;
     }
+    /* The registers beside the digest: a replay whose digest differs can
+     * then say which registers differ. */
+    uint64_t regs[LX_MAX_REGS];
+    size_t n = lx_thread_regs(lx_thread_proc(t), pt.tid, regs, LX_MAX_REGS);
+    struct rpr_event ev = { .kind = RPR_EV_REGS, .at = at };
+    ev.u.regs.regs.data = regs;
+    ev.u.regs.regs.len = n * 8;
+    append(r, NULL, &ev);
 }
 
 static void rec_destroy(struct lx_port *p)
@@ -302,6 +316,7 @@ static const struct lx_port_ops rec_ops = {
     .exec_host = rec_exec_host,
     .fd_would_block = rec_fd_would_block,
     .take_signals = rec_take_signals,
+    .thread_event = rec_thread_event,
     .tick = rec_tick,
     .destroy = rec_destroy,
 };

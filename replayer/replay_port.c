@@ -110,8 +110,9 @@ static const struct rpr_event *expect(struct rep_port *r, struct lx_thread *t, u
     if (given) pt = *given;
     else cur_point(t, &pt);
     const struct rpr_event *ev = peek(r);
-    /* Digests at other points than a tick are skipped. */
-    while (ev && ev->kind == RPR_EV_DIGEST) {
+    /* Digests (and their registers) at other points than a tick are
+     * skipped. */
+    while (ev && (ev->kind == RPR_EV_DIGEST || ev->kind == RPR_EV_REGS)) {
         consume(r);
         ev = peek(r);
     }
@@ -414,23 +415,61 @@ static uint64_t rep_next_stop(struct lx_port *p, struct lx_thread *t)
     return stop;
 }
 
+static void rep_thread_event(struct lx_port *p, struct lx_thread *t, bool start)
+{
+    expect(rp(p), t, start ? RPR_EV_THREAD_START : RPR_EV_THREAD_EXIT, NULL);
+}
+
+/* Lists the registers whose recorded value (rec, n of them) differs from
+ * the replay's, as " name 0x.. -> 0x.." items; "" if none (then the
+ * difference is in memory). */
+static void regs_diff(struct lx_proc *proc, uint32_t tid, const void *rec, size_t n, char *buf,
+                      size_t size)
+{
+    uint64_t now[LX_MAX_REGS], was[LX_MAX_REGS];
+    size_t m = lx_thread_regs(proc, tid, now, LX_MAX_REGS), len = 0;
+    if (n > m) n = m;
+    memcpy(was, rec, n * 8);
+    for (size_t i = 0; i < n && len < size; i++) {
+        if (was[i] == now[i]) continue;
+        int w = snprintf(buf + len, size - len, "\n    %s 0x%" PRIx64 " -> 0x%" PRIx64,
+                         lx_reg_name(i), was[i], now[i]);
+        if (w < 0) break;
+        len += (size_t)w;
+    }
+    if (!len) snprintf(buf, size, "\n    none: the difference is in guest memory");
+}
+
 static void rep_tick(struct lx_port *p, struct lx_thread *t)
 {
     struct rep_port *r = rp(p);
     const struct rpr_event *ev = peek(r);
     struct lx_point pt;
     cur_point(t, &pt);
-    while (ev && ev->kind == RPR_EV_DIGEST && ev->at.ticount == pt.ticount && ev->at.tid == pt.tid) {
+    while (ev && (ev->kind == RPR_EV_DIGEST || ev->kind == RPR_EV_REGS) &&
+           ev->at.ticount == pt.ticount && ev->at.tid == pt.tid) {
+        if (ev->kind == RPR_EV_REGS) { /* only read beside a differing digest */
+            consume(r);
+            ev = peek(r);
+            continue;
+        }
         uint64_t want = ev->u.digest.digest;
         consume(r);
         if (r->opt.verify) {
             uint64_t got = lx_state_digest(lx_thread_proc(t));
             r->digests_checked++;
             if (got != want) {
+                char diff[768] = "";
+                ev = peek(r);
+                if (ev && ev->kind == RPR_EV_REGS && ev->u.regs.regs.data)
+                    regs_diff(lx_thread_proc(t), pt.tid, ev->u.regs.regs.data,
+                              (size_t)(ev->u.regs.regs.len / 8), diff, sizeof diff);
                 r->diverged = true;
                 halt(r, "replay diverged: the state digest at thread %u, instruction %" PRIu64
-                        ", pc 0x%" PRIx64 " is %016" PRIx64 ", the recording has %016" PRIx64,
-                     pt.tid, pt.ticount, pt.pc, got, want);
+                        ", pc 0x%" PRIx64 " is %016" PRIx64 ", the recording has %016" PRIx64
+                        "%s%s",
+                     pt.tid, pt.ticount, pt.pc, got, want,
+                     diff[0] ? "\n  registers that differ (recorded -> replay):" : "", diff);
                 return;
             }
         }
@@ -460,6 +499,7 @@ static const struct lx_port_ops rep_ops = {
     .fd_would_block = rep_fd_would_block,
     .take_signals = rep_take_signals,
     .next_stop = rep_next_stop,
+    .thread_event = rep_thread_event,
     .tick = rep_tick,
     .destroy = rep_destroy,
 };
@@ -529,7 +569,7 @@ void rep_port_finish(struct lx_port *port, struct lx_proc *p, int rc, const char
         /* The process ended: the recording must end the same way, with the
          * same final state. */
         const struct rpr_event *ev = peek(r);
-        while (ev && ev->kind == RPR_EV_DIGEST) {
+        while (ev && (ev->kind == RPR_EV_DIGEST || ev->kind == RPR_EV_REGS)) {
             consume(r);
             ev = peek(r);
         }

@@ -37,7 +37,7 @@
  * major and refuses a newer major (RPR_E_VERSION). */
 #define RPR_FORMAT_MAJOR 1
 #ifndef RPR_FORMAT_MINOR
-#define RPR_FORMAT_MINOR 0
+#define RPR_FORMAT_MINOR 1
 #endif
 
 /* Result codes. */
@@ -67,7 +67,7 @@ enum rpr_kind {
 };
 
 /* One more than the largest kind number this library knows. */
-#define RPR_KIND_LIMIT 19
+#define RPR_KIND_LIMIT 20
 
 /* Bytes of one guest siginfo record (asm-generic layout, struct lx_siginfo). */
 #define RPR_SIGINFO_SIZE 128

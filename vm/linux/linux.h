@@ -88,6 +88,13 @@ int lx_guest_poke(struct lx_proc *p, uint64_t addr, const void *buf, size_t len)
  * rights. Two executions with the same digest at the same point have the
  * same architectural state, to the hash's strength. */
 uint64_t lx_state_digest(struct lx_proc *p);
+/* Registers of a thread in a fixed, ISA-defined order (for RISC-V: x1-x31,
+ * f0-f31, pc, fcsr), for recordings and divergence reports. Returns the
+ * count written (at most max), 0 if there is no such live thread. */
+#define LX_MAX_REGS 80
+size_t lx_thread_regs(struct lx_proc *p, uint32_t tid, uint64_t *out, size_t max);
+/* Name of register i of that order ("ra", "fa0", "pc", "fcsr"). */
+const char *lx_reg_name(size_t i);
 /* Writes "0x<pc>: <disassembly>" of the guest instruction at pc to buf
  * (for divergence reports); "0x<pc>: (not mapped)" if it cannot be read. */
 void lx_describe_insn(struct lx_proc *p, uint64_t pc, char *buf, size_t n);

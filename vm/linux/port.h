@@ -15,6 +15,7 @@
 #ifndef REPRISE_LINUX_PORT_H
 #define REPRISE_LINUX_PORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -109,6 +110,10 @@ struct lx_port_ops {
      * (take_signals): how a replay injects an asynchronous event at its
      * exact instruction. UINT64_MAX: none for t. */
     uint64_t (*next_stop)(struct lx_port *p, struct lx_thread *t);
+    /* Optional. A guest thread t starts (start: true, t at its first
+     * instruction) or ends (false). Not an input: a recorder logs it so a
+     * recording shows the threads, and a replay checks it. */
+    void (*thread_event)(struct lx_port *p, struct lx_thread *t, bool start);
     /* Optional. Called each time a time slice of t ends (deterministic
      * points), e.g. for periodic state digests. */
     void (*tick)(struct lx_port *p, struct lx_thread *t);

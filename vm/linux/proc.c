@@ -426,3 +426,27 @@ void lx_describe_regs(struct lx_proc *p, uint32_t tid, char *buf, size_t n)
         return;
     }
 }
+
+size_t lx_thread_regs(struct lx_proc *p, uint32_t tid, uint64_t *out, size_t max)
+{
+    for (size_t i = 0; i < p->n_threads; i++) {
+        const struct lx_thread *t = p->threads[i];
+        if ((uint32_t)t->tid != tid || t->state == LX_EXITED) continue;
+        uint64_t v[65];
+        memcpy(v, &t->cpu->x[1], 31 * 8);
+        memcpy(v + 31, t->cpu->f, 32 * 8);
+        v[63] = t->cpu->pc;
+        v[64] = (uint64_t)t->cpu->frm << 5 | t->cpu->fflags;
+        size_t n = max < 65 ? max : 65;
+        memcpy(out, v, n * 8);
+        return n;
+    }
+    return 0;
+}
+
+const char *lx_reg_name(size_t i)
+{
+    if (i < 31) return rv_xreg_names[i + 1];
+    if (i < 63) return rv_freg_names[i - 31];
+    return i == 63 ? "pc" : i == 64 ? "fcsr" : "?";
+}

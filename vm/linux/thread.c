@@ -309,11 +309,14 @@ static long sys_clone(struct lx_thread *t, const struct lx_syscall *c)
     if ((flags & LX_CLONE_PARENT_SETTID) && lx_copy_to(t, ptid, &tid, 4)) return -EFAULT;
     if ((flags & LX_CLONE_CHILD_SETTID) && lx_copy_to(t, ctid, &tid, 4)) return -EFAULT;
     if (flags & LX_CLONE_CHILD_CLEARTID) n->clear_child_tid = ctid;
+    if (p->port->ops->thread_event) p->port->ops->thread_event(p->port, n, true);
     return n->tid;
 }
 
 void lx_thread_exit(struct lx_thread *t, int code)
 {
+    struct lx_port *port = t->proc->port;
+    if (port->ops->thread_event) port->ops->thread_event(port, t, false);
     t->state = LX_EXITED;
     t->exit_code = code;
     if (t->clear_child_tid) {
