@@ -14,15 +14,16 @@ cd "$tmp"
 ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 
-# rr NAME PROGRAM ARGS...: record, then replay twice (once with --verify).
+# rr NAME PROGRAM ARGS...: record (stdin from $RR_IN, default /dev/null),
+# then replay twice (once with --verify) with no stdin at all.
 rr() {
     local name=$1 prog=$dir/$2; shift 2
     rm -f "$tmp/$name.rpr"
-    "$reprise" record -o "$tmp/$name.rpr" "$prog" "$@" </dev/null >"$tmp/rec.out" 2>"$tmp/rec.err"
+    "$reprise" record -o "$tmp/$name.rpr" "$prog" "$@" <"${RR_IN:-/dev/null}" >"$tmp/rec.out" 2>"$tmp/rec.err"
     local rs=$?
     if [ ! -s "$tmp/$name.rpr" ]; then bad "$name: no recording"; cat "$tmp/rec.err"; return; fi
     for v in "" --verify; do
-        "$reprise" replay $v "$tmp/$name.rpr" >"$tmp/rep.out" 2>"$tmp/rep.err"
+        "$reprise" replay $v "$tmp/$name.rpr" </dev/null >"$tmp/rep.out" 2>"$tmp/rep.err"
         local ps=$?
         if [ $ps != $rs ]; then bad "$name: replay $v exit $ps, recorded $rs"; tail -3 "$tmp/rep.err"; return; fi
         if ! cmp -s "$tmp/rec.out" "$tmp/rep.out"; then bad "$name: replay $v output differs"; diff "$tmp/rec.out" "$tmp/rep.out" | head -5; return; fi
@@ -41,7 +42,15 @@ rr sockets sockets
 rr selfmod selfmod
 rr wild wild
 rr mmap_file mmap_file "$dir/wc"
-rr bench_calls bench_calls 1
+for b in bench_int bench_mem bench_calls bench_fp; do rr "$b" "$b" 1; done
+seq 1 2000 | sed 's/$/ words on a line/' > "$tmp/words"
+RR_IN=$tmp/words rr wc wc
+RR_IN=$tmp/words rr wc-static wc-static
+# copy writes a file when recorded; its replay writes nothing.
+rr copy copy "$tmp/words" "$tmp/copied"
+rm -f "$tmp/copied"
+"$reprise" replay -q "$tmp/copy.rpr" >/dev/null 2>&1
+[ ! -e "$tmp/copied" ] && ok || bad "the replay of copy wrote its output file on the host"
 
 # A process tree (fork + pipe + wait, fork + exec of a guest program,
 # system() running a host shell): one stream per process, and every stream
