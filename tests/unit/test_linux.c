@@ -424,6 +424,20 @@ static void test_wake_completes_put_back_call(void **state)
     lx_destroy(p);
 }
 
+/* sched_yield ends the time slice, so the scheduler moves on. */
+static void test_sched_yield_ends_slice(void **state)
+{
+    (void)state;
+    build_image(ET_EXEC);
+    char *argv[] = { "prog", NULL };
+    char *envp[] = { NULL };
+    struct lx_proc *p = create(1, argv, envp);
+    p->slice_len = 50000;
+    assert_int_equal(call(p->threads[0], 124, 0, 0, 0, 0, 0, 0), 0);
+    assert_int_equal(p->slice_len, 0);
+    lx_destroy(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_futex_timeout),
         cmocka_unit_test(test_clone_and_cleartid),
         cmocka_unit_test(test_wake_completes_put_back_call),
+        cmocka_unit_test(test_sched_yield_ends_slice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -201,7 +201,6 @@ static struct lx_thread *pick(struct lx_proc *p)
 {
     size_t n = p->n_threads;
     struct lx_thread *cur = lx_cur(p);
-    if (!p->slice_len) p->slice_len = LX_QUANTUM;
     if (cur->state == LX_RUNNABLE &&
         (cur->cpu->icount - p->slice_start < p->slice_len || cur->cpu->res_valid))
         return cur;

@@ -133,7 +133,10 @@ static long sys_enosys_quiet(struct lx_thread *t, const struct lx_syscall *c)
 
 static long sys_sched_yield(struct lx_thread *t, const struct lx_syscall *c)
 {
-    (void)t; (void)c;
+    (void)c;
+    /* End the time slice: the scheduler moves on to the next runnable
+     * thread (sched_yield(2)), deterministically, at this instruction. */
+    t->proc->slice_len = 0;
     return 0;
 }
 

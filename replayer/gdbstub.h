@@ -1,0 +1,69 @@
+/*
+ * gdbstub.h - a gdb remote serial protocol server over a replay: the engine
+ * of `reprise debug`. gdb (gdb-multiarch) connects over TCP or a Unix
+ * socket and debugs the recorded execution as if it were a live process:
+ * registers, memory, breakpoints, single steps, threads, the recorded exit.
+ *
+ * How it sits in a replay: the stub wraps the replay port (every operation
+ * is forwarded; its `next_stop` also answers the debugger's stops) and
+ * supplies the tracer instrumentation that checks breakpoint pcs. The stub
+ * never writes guest memory and never changes what the guest executes, so
+ * a debugging session cannot change the replay or cause a divergence:
+ * breakpoints are per-instruction callbacks compiled into the blocks that
+ * contain breakpoint pcs, single steps are instruction budgets of 1.
+ *
+ * Usage (cli/cmd_debug.c):
+ *     gdbstub_create(&cfg, replay_port, &g, ...);   listens, prints the command
+ *     lx_create(cfg with .port = gdbstub_port(g), .instrument = gdbstub_instrument(g))
+ *     gdbstub_attach(g, proc);
+ *     if (gdbstub_start(g) == 0) rc = lx_run(proc, ...);   serves the first stop
+ *     gdbstub_finish(g, ...);                       reports the exit, serves until gdb leaves
+ *     gdbstub_destroy(g);
+ */
+#ifndef REPRISE_GDBSTUB_H
+#define REPRISE_GDBSTUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "linux.h"
+
+struct gdbstub;
+
+struct gdbstub_config {
+    const char *program;      /* host path of the recorded program (qXfer:exec-file, the hint) */
+    const char *sysroot;      /* where the guest's libraries are (for the hint); NULL: default */
+    int port;                 /* TCP port on 127.0.0.1; 0: let the system choose */
+    const char *socket_path;  /* if not NULL: listen on this Unix socket instead */
+    FILE *info;               /* where the listening address and the gdb command go */
+    bool verbose;             /* log every packet to stderr */
+};
+
+/* Creates a stub wrapping the replay port `inner` (not owned) and starts
+ * listening. Returns 0, or -1 with a message in err. */
+int gdbstub_create(const struct gdbstub_config *cfg, struct lx_port *inner, struct gdbstub **out,
+                   char *err, size_t errlen);
+/* The port to give lx_create (forwards everything to the inner port). */
+struct lx_port *gdbstub_port(struct gdbstub *g);
+/* The instrumentation to give lx_create (breakpoint checks). */
+const struct vm_instrument *gdbstub_instrument(struct gdbstub *g);
+/* The TCP port listened on (after creation), 0 for a Unix socket. */
+int gdbstub_listen_port(const struct gdbstub *g);
+/* Tells the stub the process being replayed (after lx_create). */
+void gdbstub_attach(struct gdbstub *g, struct lx_proc *p);
+/* Waits for the first gdb client and serves it with the process stopped
+ * at its first instruction, until gdb resumes it. Returns 0 to run, -1 if
+ * the session ended (gdb killed the process). */
+int gdbstub_start(struct gdbstub *g);
+/* After lx_run returned: whether gdb ended the session (kill), in which
+ * case the run was cut short on purpose. */
+bool gdbstub_killed(const struct gdbstub *g);
+/* Reports the end of the recording to gdb (the recorded exit in ex, or,
+ * if ex is NULL, the message msg and a SIGKILL-like end) and serves the
+ * client until it disconnects. */
+void gdbstub_finish(struct gdbstub *g, const struct lx_exit *ex, const char *msg);
+/* Closes the sockets and frees the stub (not the inner port). */
+void gdbstub_destroy(struct gdbstub *g);
+
+#endif
