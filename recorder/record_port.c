@@ -343,6 +343,7 @@ int rec_port_create(struct lx_port *live, const char *path, const json_t *meta,
     }
     r->stream = (uint32_t)getpid();
     rpr_writer_stream_begin(r->w, r->stream, 0, 0, NULL);
+    lx_hide_host_fd(rpr_writer_fd(r->w));
     *out = &r->base;
     return 0;
 }

@@ -264,6 +264,11 @@ int rpr_writer_exec_failed(struct rpr_writer *w);
  * Returns the first error the writer met, if any. */
 int rpr_writer_close(struct rpr_writer *w);
 
+/* The writer's file descriptor (moved to RPR_WRITER_FD_MIN or above at
+ * creation), so that a recorder can keep the guest away from it. */
+#define RPR_WRITER_FD_MIN 1000
+int rpr_writer_fd(const struct rpr_writer *w);
+
 /* Message of the writer's last failure ("" if none). Owned by w. */
 const char *rpr_writer_errmsg(const struct rpr_writer *w);
 

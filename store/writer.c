@@ -915,6 +915,13 @@ int rpr_writer_create(const char *path, const json_t *meta, const struct rpr_wri
         rc = fail(w, RPR_E_IO, "%s", strerror(errno));
         goto out;
     }
+    /* Out of the way of the guest's descriptors, which start low: a guest
+     * that closes or dup2s onto fd 3 must not hit the recording. */
+    int high = fcntl(w->fd, F_DUPFD_CLOEXEC, RPR_WRITER_FD_MIN);
+    if (high >= 0) {
+        close(w->fd);
+        w->fd = high;
+    }
     size_t hlen = RPR_FILE_HDR + mlen;
     uint8_t *hdr = malloc(hlen);
     if (!hdr) {
@@ -1179,3 +1186,5 @@ int rpr_writer_exec_failed(struct rpr_writer *w)
 {
     LOCKED(w_exec_failed(w));
 }
+
+int rpr_writer_fd(const struct rpr_writer *w) { return w ? w->fd : -1; }

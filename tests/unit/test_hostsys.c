@@ -4,8 +4,9 @@
  * and output buffers and how long each is. The live port checks guest
  * pointers with it and the recorder relies on it, so its rows must be
  * well-formed: every token known, every length taken from a plain-value
- * argument, fixed sizes equal to the structures both ABIs share, and no
- * number or name twice.
+ * argument, fixed sizes equal to the structures both ABIs share, the
+ * descriptor arguments of the common calls marked, and no number or name
+ * twice.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,7 +61,7 @@ static void test_rows_well_formed(void **state)
         if (n < 0) fail_msg("%s: more than six arguments", rows[i].name);
         for (int k = 0; k < n; k++) {
             switch (t[k].kind) {
-            case '-': case 'p':
+            case '-': case 'f': case 'p':
                 break;
             case 'r': case 'w':
                 /* The length must be another argument that is a plain value. */
@@ -115,6 +116,24 @@ static void test_struct_sizes(void **state)
     assert_int_equal(fixed_size("wait4", 3), sizeof(struct rusage));
 }
 
+/* Descriptor arguments are marked 'f', so reprise's own are refused. */
+static void test_fd_arguments(void **state)
+{
+    (void)state;
+    static const struct { const char *name; int arg; } fds[] = {
+        { "read", 0 }, { "write", 0 }, { "close", 0 }, { "dup3", 1 }, { "lseek", 0 },
+        { "ftruncate", 0 }, { "openat", 0 },
+    };
+    for (size_t k = 0; k < sizeof fds / sizeof fds[0]; k++)
+        for (size_t i = 0; i < N; i++) {
+            if (strcmp(rows[i].name, fds[k].name)) continue;
+            struct hostsys_tok t[6];
+            int n = parse(rows[i].spec, t);
+            if (fds[k].arg >= n || t[fds[k].arg].kind != 'f')
+                fail_msg("%s: argument %d is not marked as a descriptor", fds[k].name, fds[k].arg);
+        }
+}
+
 /* The riscv64 numbers (asm-generic unistd.h) of a few well-known calls. */
 static void test_numbers(void **state)
 {
@@ -138,6 +157,7 @@ int main(void)
         cmocka_unit_test(test_rows_well_formed),
         cmocka_unit_test(test_struct_sizes),
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_fd_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

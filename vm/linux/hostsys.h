@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-/* One token of a spec: kind letter ('-', 'p', 'r', 'w', 'R', 'W'), whether
+/* One token of a spec: kind letter ('-', 'f', 'p', 'r', 'w', 'R', 'W'), whether
  * a NULL pointer is allowed ('?' before it), and its number (an argument
  * index for r/w, a size in bytes for R/W). */
 struct hostsys_tok {

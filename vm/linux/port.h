@@ -132,4 +132,9 @@ struct lx_port {
 /* The live port: performs everything on the host. */
 struct lx_port *lx_port_live_create(void);
 
+/* Hides one of reprise's own host descriptors (a recording being written)
+ * from the guest: every guest call that names it fails with EBADF, as if it
+ * were not open. Process-wide; at most 8 descriptors. */
+void lx_hide_host_fd(int fd);
+
 #endif

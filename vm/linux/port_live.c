@@ -26,6 +26,24 @@ struct live_port {
     char sysroot[4096];
 };
 
+/* ---- reprise's own descriptors, hidden from the guest ---- */
+
+static int hidden_fds[8];
+static int n_hidden;
+
+void lx_hide_host_fd(int fd)
+{
+    if (fd >= 0 && n_hidden < (int)(sizeof hidden_fds / sizeof *hidden_fds))
+        hidden_fds[n_hidden++] = fd;
+}
+
+static bool fd_hidden(long fd)
+{
+    for (int i = 0; i < n_hidden; i++)
+        if (hidden_fds[i] == fd) return true;
+    return false;
+}
+
 /* ---- the pass-through table ---- */
 
 struct hostsys {
@@ -77,6 +95,10 @@ static long passthrough(struct lx_thread *t, const struct hostsys *h, const stru
     for (int i = 0; i < 6 && hostsys_next_tok(&s, &tk); i++) {
         uint64_t a = c->a[i];
         if (tk.kind == '-') continue;
+        if (tk.kind == 'f') {
+            if (fd_hidden((long)(int)a)) return -EBADF;
+            continue;
+        }
         if (tk.optional && a == 0) {
             args[i] = 0;
             continue;
@@ -303,6 +325,16 @@ long live_net_syscall(struct lx_thread *t, const struct lx_syscall *c);
 static long live_syscall(struct lx_port *port, struct lx_thread *t, const struct lx_syscall *c)
 {
     (void)port;
+    /* Hand-converted calls whose first argument is a descriptor. */
+    switch (c->nr) {
+    case 80: case 29: case 25: case 65: case 66: case 69: case 70: case 202: case 242:
+    case 204: case 205: case 207: case 209: case 211: case 212: case 22: case 441:
+        if (fd_hidden((long)(int)c->a[0])) return -EBADF;
+        break;
+    case 21: /* epoll_ctl: the watched descriptor */
+        if (fd_hidden((long)(int)c->a[2])) return -EBADF;
+        break;
+    }
     long r = live_net_syscall(t, c);
     if (r != -ENOSYS) return r;
     switch (c->nr) {

@@ -1,0 +1,1071 @@
+/*
+ * gdbstub.c - the gdb remote serial protocol over a replay (see gdbstub.h).
+ *
+ * Where the guest can stop, and why that never changes the replay:
+ *
+ * - Safe points: the run loop asks the port for its next stop (next_stop)
+ *   before every vm_run. The stub wraps the replay port, so each of those
+ *   calls is a point between instructions where the stub may stop, serve
+ *   gdb, flush translations (after breakpoints changed) and bound the next
+ *   vm_run: a single step is a budget of one instruction. A shorter budget
+ *   only makes vm_run return earlier; lx_run is built so that where vm_run
+ *   returns never changes the sequence of port calls (the replay port's
+ *   own asynchronous events rely on the same property).
+ * - Breakpoints: the translate hook compiles a per-instruction callback
+ *   into every block that contains a breakpoint pc, from that instruction
+ *   to the end of the block. The callback runs before the instruction with
+ *   the exact state (registers live in the cpu, pc set, the instruction's
+ *   own count passed), so the stub stops right there, inside the block.
+ *   Resuming from such a stop with a step, or after the breakpoints
+ *   changed, requests a cpu stop: the rest of the block (instrumented, so
+ *   still exact) runs and the next safe point retranslates.
+ *   Guest memory is never written (no ebreak is planted) and nothing the
+ *   guest executes is altered: breakpoints cannot cause a divergence.
+ *
+ * Reverse execution (a later stage) plugs in at the same two places: a
+ * checkpoint is taken at a safe point (fork of the whole replaying process,
+ * or a snapshot of lx_proc + guest memory + the reader position); `bc`/`bs`
+ * and `monitor seek` restore the latest checkpoint before the target point
+ * and replay forward with next_stop bounding the budget to land exactly on
+ * the wanted (tid, ticount), with breakpoint hits noted, not served, on the
+ * way (the last hit before the start point is where bc stops). The stop
+ * state (stop_tid, stop_ticount) is already expressed as an execution
+ * point for that purpose.
+ */
+#include "gdbstub.h"
+#include "lx.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+enum act { ACT_NONE, ACT_CONT, ACT_STEP, ACT_KILL, ACT_LEAVE };
+
+struct gdbstub {
+    struct lx_port base;          /* the wrapping port (first: ops cast back) */
+    struct lx_port_ops ops;
+    struct lx_port *inner;        /* the replay port */
+    struct vm_instrument ins;
+    char *program, *sysroot, *socket_path;
+    FILE *info;
+    bool verbose;
+    int lfd, cfd, lport;
+    bool noack;
+    struct lx_proc *p;
+    /* breakpoints (pcs; Z0 and Z1 alike) */
+    uint64_t *bps;
+    size_t n_bps, cap_bps;
+    bool dirty;                   /* translations predate the breakpoint set */
+    /* the current stop */
+    int stop_tid, stop_sig;
+    uint64_t stop_ticount;
+    struct vm_cpu *stop_cpu;
+    bool in_cb;                   /* stopped inside a block (breakpoint callback) */
+    bool owe_reply;               /* gdb resumed and waits for a stop reply */
+    /* how the guest was resumed */
+    bool stepping;
+    int step_tid;
+    uint64_t step_from;           /* the stepping thread's count when resumed */
+    int resume_tid;               /* the point resumed from: no stop there again */
+    uint64_t resume_ticount;
+    int gtid, ctid;               /* Hg / Hc thread (0: the stop thread) */
+    /* end */
+    bool killed, exited, exit_known;
+    struct lx_exit exit;
+    /* i/o */
+    unsigned char in[4096];
+    size_t in_len, in_pos;
+    char *pkt;
+    size_t pkt_len, pkt_cap;
+    char *out;
+    size_t out_len, out_cap;
+};
+
+static struct gdbstub *gs(struct lx_port *p) { return (struct gdbstub *)p; }
+
+/* ---- the wrapping port: everything forwarded to the replay port ---- */
+
+static void sync_halt(struct gdbstub *g)
+{
+    if (!g->base.halt && g->inner->halt) g->base.halt = g->inner->halt;
+}
+
+static int w_load_file(struct lx_port *p, struct lx_thread *t, const char *path, void **data,
+                       size_t *len)
+{
+    struct gdbstub *g = gs(p);
+    int r = g->inner->ops->load_file(g->inner, t, path, data, len);
+    sync_halt(g);
+    return r;
+}
+
+static int w_resolve_path(struct lx_port *p, struct lx_thread *t, const char *path, char *out,
+                          size_t n)
+{
+    struct gdbstub *g = gs(p);
+    int r = g->inner->ops->resolve_path(g->inner, t, path, out, n);
+    sync_halt(g);
+    return r;
+}
+
+static long w_read_fd_at(struct lx_port *p, struct lx_thread *t, int fd, uint64_t off, void *buf,
+                         size_t len)
+{
+    struct gdbstub *g = gs(p);
+    long r = g->inner->ops->read_fd_at(g->inner, t, fd, off, buf, len);
+    sync_halt(g);
+    return r;
+}
+
+static void w_random(struct lx_port *p, struct lx_thread *t, void *buf, size_t len)
+{
+    struct gdbstub *g = gs(p);
+    g->inner->ops->random(g->inner, t, buf, len);
+    sync_halt(g);
+}
+
+static uint64_t w_read_time(struct lx_port *p, struct lx_thread *t, uint64_t icount, uint64_t pc)
+{
+    struct gdbstub *g = gs(p);
+    uint64_t r = g->inner->ops->read_time(g->inner, t, icount, pc);
+    sync_halt(g);
+    return r;
+}
+
+static long w_syscall(struct lx_port *p, struct lx_thread *t, const struct lx_syscall *c)
+{
+    struct gdbstub *g = gs(p);
+    long r = g->inner->ops->syscall(g->inner, t, c);
+    sync_halt(g);
+    return r;
+}
+
+static long w_host_id(struct lx_port *p, struct lx_thread *t, int what)
+{
+    struct gdbstub *g = gs(p);
+    long r = g->inner->ops->host_id(g->inner, t, what);
+    sync_halt(g);
+    return r;
+}
+
+static uint64_t w_clock_ns(struct lx_port *p, struct lx_thread *t, int clock)
+{
+    struct gdbstub *g = gs(p);
+    uint64_t r = g->inner->ops->clock_ns(g->inner, t, clock);
+    sync_halt(g);
+    return r;
+}
+
+static void w_idle(struct lx_port *p, struct lx_thread *t, uint64_t until_ns)
+{
+    struct gdbstub *g = gs(p);
+    g->inner->ops->idle(g->inner, t, until_ns);
+    sync_halt(g);
+}
+
+static long w_fork(struct lx_port *p, struct lx_thread *t)
+{
+    struct gdbstub *g = gs(p);
+    long r = g->inner->ops->fork(g->inner, t);
+    sync_halt(g);
+    return r;
+}
+
+static long w_exec_host(struct lx_port *p, struct lx_thread *t, const char *path,
+                        char *const *argv, char *const *envp)
+{
+    struct gdbstub *g = gs(p);
+    long r = g->inner->ops->exec_host(g->inner, t, path, argv, envp);
+    sync_halt(g);
+    return r;
+}
+
+static int w_fd_would_block(struct lx_port *p, struct lx_thread *t, int fd, short events)
+{
+    struct gdbstub *g = gs(p);
+    int r = g->inner->ops->fd_would_block(g->inner, t, fd, events);
+    sync_halt(g);
+    return r;
+}
+
+static int w_take_signals(struct lx_port *p, struct lx_thread *t, struct lx_siginfo *out, int max)
+{
+    struct gdbstub *g = gs(p);
+    int r = g->inner->ops->take_signals(g->inner, t, out, max);
+    sync_halt(g);
+    return r;
+}
+
+static void w_thread_event(struct lx_port *p, struct lx_thread *t, bool start)
+{
+    struct gdbstub *g = gs(p);
+    g->inner->ops->thread_event(g->inner, t, start);
+    sync_halt(g);
+}
+
+static void w_tick(struct lx_port *p, struct lx_thread *t)
+{
+    struct gdbstub *g = gs(p);
+    g->inner->ops->tick(g->inner, t);
+    sync_halt(g);
+}
+
+static void w_destroy(struct lx_port *p) { (void)p; /* the stub owns nothing of the port */ }
+
+static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t);
+
+/* ---- breakpoints ---- */
+
+static bool bp_has(const struct gdbstub *g, uint64_t pc)
+{
+    for (size_t i = 0; i < g->n_bps; i++)
+        if (g->bps[i] == pc) return true;
+    return false;
+}
+
+static bool bp_add(struct gdbstub *g, uint64_t pc)
+{
+    if (bp_has(g, pc)) return true;
+    if (g->n_bps == g->cap_bps) {
+        size_t cap = g->cap_bps ? 2 * g->cap_bps : 16;
+        uint64_t *n = realloc(g->bps, cap * sizeof *n);
+        if (!n) return false;
+        g->bps = n;
+        g->cap_bps = cap;
+    }
+    g->bps[g->n_bps++] = pc;
+    g->dirty = true;
+    return true;
+}
+
+static void bp_del(struct gdbstub *g, uint64_t pc)
+{
+    for (size_t i = 0; i < g->n_bps; i++)
+        if (g->bps[i] == pc) {
+            g->bps[i] = g->bps[--g->n_bps];
+            g->dirty = true;
+            return;
+        }
+}
+
+/* ---- i/o with the client ---- */
+
+static void vlog(struct gdbstub *g, const char *dir, const char *s, size_t n)
+{
+    if (g->verbose) fprintf(stderr, "gdbstub %s %.*s\n", dir, (int)(n > 300 ? 300 : n), s);
+}
+
+static void close_client(struct gdbstub *g)
+{
+    if (g->cfd >= 0) close(g->cfd);
+    g->cfd = -1;
+    g->in_len = g->in_pos = 0;
+    g->noack = false;
+}
+
+static bool write_all(struct gdbstub *g, const void *buf, size_t n)
+{
+    const char *b = buf;
+    while (n) {
+        ssize_t w = send(g->cfd, b, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        b += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Next byte from the client, -1 on end of connection. */
+static int get_byte(struct gdbstub *g)
+{
+    if (g->in_pos == g->in_len) {
+        ssize_t r;
+        do r = recv(g->cfd, g->in, sizeof g->in, 0);
+        while (r < 0 && errno == EINTR);
+        if (r <= 0) return -1;
+        g->in_len = (size_t)r;
+        g->in_pos = 0;
+    }
+    return g->in[g->in_pos++];
+}
+
+static bool out_reserve(struct gdbstub *g, size_t more)
+{
+    if (g->out_len + more + 1 <= g->out_cap) return true;
+    size_t cap = g->out_cap ? g->out_cap : 4096;
+    while (cap < g->out_len + more + 1) cap *= 2;
+    char *n = realloc(g->out, cap);
+    if (!n) return false;
+    g->out = n;
+    g->out_cap = cap;
+    return true;
+}
+
+static void out_reset(struct gdbstub *g) { g->out_len = 0; }
+
+static void out_raw(struct gdbstub *g, const void *s, size_t n)
+{
+    if (!out_reserve(g, n)) return;
+    memcpy(g->out + g->out_len, s, n);
+    g->out_len += n;
+}
+
+static void out_str(struct gdbstub *g, const char *s) { out_raw(g, s, strlen(s)); }
+
+static void out_fmt(struct gdbstub *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_fmt(struct gdbstub *g, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0) out_raw(g, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+static void out_hex(struct gdbstub *g, const void *data, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    const unsigned char *d = data;
+    if (!out_reserve(g, 2 * n)) return;
+    for (size_t i = 0; i < n; i++) {
+        g->out[g->out_len++] = hx[d[i] >> 4];
+        g->out[g->out_len++] = hx[d[i] & 15];
+    }
+}
+
+/* Binary data with the protocol's escapes (qXfer replies). */
+static void out_binary(struct gdbstub *g, const void *data, size_t n)
+{
+    const unsigned char *d = data;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = d[i];
+        if (c == '#' || c == '$' || c == '}' || c == '*') {
+            unsigned char e[2] = { '}', (unsigned char)(c ^ 0x20) };
+            out_raw(g, e, 2);
+        } else {
+            out_raw(g, &c, 1);
+        }
+    }
+}
+
+/* Sends the packet built in g->out. */
+static bool send_packet(struct gdbstub *g)
+{
+    if (g->cfd < 0) return false;
+    unsigned sum = 0;
+    for (size_t i = 0; i < g->out_len; i++) sum += (unsigned char)g->out[i];
+    char head = '$', tail[4];
+    snprintf(tail, sizeof tail, "#%02x", sum & 0xff);
+    vlog(g, "->", g->out, g->out_len);
+    if (!out_reserve(g, 4)) return false;
+    /* one write: $ data #cs */
+    memmove(g->out + 1, g->out, g->out_len);
+    g->out[0] = head;
+    memcpy(g->out + 1 + g->out_len, tail, 3);
+    bool ok = write_all(g, g->out, g->out_len + 4);
+    g->out_len = 0;
+    if (!ok) close_client(g);
+    return ok;
+}
+
+static bool reply(struct gdbstub *g, const char *s)
+{
+    out_reset(g);
+    out_str(g, s);
+    return send_packet(g);
+}
+
+/* Reads one packet into g->pkt (NUL-terminated). Returns 1 for a packet,
+ * 2 for an interrupt byte (0x03), -1 when the client is gone. */
+static int read_packet(struct gdbstub *g)
+{
+    for (;;) {
+        int c = get_byte(g);
+        if (c < 0) return -1;
+        if (c == 3) return 2;
+        if (c != '$') continue; /* acks and noise */
+        g->pkt_len = 0;
+        unsigned sum = 0;
+        for (;;) {
+            c = get_byte(g);
+            if (c < 0) return -1;
+            if (c == '#') break;
+            sum += (unsigned)c;
+            if (g->pkt_len + 2 > g->pkt_cap) {
+                size_t cap = g->pkt_cap ? 2 * g->pkt_cap : 4096;
+                char *n = realloc(g->pkt, cap);
+                if (!n) return -1;
+                g->pkt = n;
+                g->pkt_cap = cap;
+            }
+            g->pkt[g->pkt_len++] = (char)c;
+        }
+        int h1 = get_byte(g), h2 = get_byte(g);
+        if (h1 < 0 || h2 < 0) return -1;
+        char cs[3] = { (char)h1, (char)h2, 0 };
+        g->pkt[g->pkt_len] = 0;
+        if (!g->noack) {
+            bool good = strtoul(cs, NULL, 16) == (sum & 0xff);
+            if (!write_all(g, good ? "+" : "-", 1)) return -1;
+            if (!good) continue;
+        }
+        vlog(g, "<-", g->pkt, g->pkt_len);
+        return 1;
+    }
+}
+
+static bool accept_client(struct gdbstub *g)
+{
+    for (;;) {
+        int fd = accept(g->lfd, NULL, NULL);
+        if (fd < 0 && errno == EINTR) continue;
+        if (fd < 0) return false;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        g->cfd = fd;
+        g->in_len = g->in_pos = 0;
+        g->noack = false;
+        if (g->info) {
+            fprintf(g->info, "reprise: debug: gdb connected\n");
+            fflush(g->info);
+        }
+        return true;
+    }
+}
+
+/* ---- guest state ---- */
+
+static struct lx_thread *find_thread(struct gdbstub *g, int tid)
+{
+    if (!g->p) return NULL;
+    for (size_t i = 0; i < g->p->n_threads; i++) {
+        struct lx_thread *t = g->p->threads[i];
+        if (t->tid == tid && t->state != LX_EXITED) return t;
+    }
+    return NULL;
+}
+
+/* The thread an Hg/Hc selection names (0 or -1: the stop thread). */
+static struct lx_thread *sel_thread(struct gdbstub *g, int tid)
+{
+    struct lx_thread *t = tid > 0 ? find_thread(g, tid) : NULL;
+    return t ? t : find_thread(g, g->stop_tid);
+}
+
+/* A thread's retired-instruction count at the current stop. */
+static uint64_t thread_count(struct gdbstub *g, struct lx_thread *t)
+{
+    if (t->tid == g->stop_tid) return g->stop_ticount;
+    return t->cpu->icount;
+}
+
+/* Register regnum (gdb's numbering for riscv) as bytes; returns the size,
+ * 0 if there is no such register. */
+static size_t reg_bytes(struct lx_thread *t, unsigned regnum, unsigned char *buf)
+{
+    const struct vm_cpu *c = t->cpu;
+    uint64_t v;
+    size_t n = 8;
+    if (regnum < 32) v = regnum ? c->x[regnum] : 0;
+    else if (regnum == 32) v = c->pc;
+    else if (regnum < 65) v = c->f[regnum - 33];
+    else if (regnum == 66) v = c->fflags, n = 4;
+    else if (regnum == 67) v = c->frm, n = 4;
+    else if (regnum == 68) v = (uint64_t)c->frm << 5 | c->fflags, n = 4;
+    else return 0;
+    for (size_t i = 0; i < n; i++) buf[i] = (unsigned char)(v >> (8 * i));
+    return n;
+}
+
+static const char *const xnames[32] = {
+    "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
+    "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+};
+static const char *const fnames[32] = {
+    "ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7", "fs0", "fs1", "fa0",
+    "fa1", "fa2", "fa3", "fa4", "fa5", "fa6", "fa7", "fs2", "fs3", "fs4", "fs5",
+    "fs6", "fs7", "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+};
+
+/* The target description (gdb's features/riscv/64bit-cpu.xml and
+ * 64bit-fpu.xml: regnums 0-31 x, 32 pc, 33-64 f, 66-68 fflags/frm/fcsr). */
+static char *target_xml(void)
+{
+    size_t cap = 8192, len = 0;
+    char *s = malloc(cap);
+    if (!s) return NULL;
+#define ADD(...) len += (size_t)snprintf(s + len, cap - len, __VA_ARGS__)
+    ADD("<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
+        "<target version=\"1.0\">\n<architecture>riscv:rv64</architecture>\n"
+        "<osabi>GNU/Linux</osabi>\n<feature name=\"org.gnu.gdb.riscv.cpu\">\n");
+    for (int i = 0; i < 32; i++) {
+        const char *type = i == 1 ? "code_ptr" : (i >= 2 && i <= 4) ? "data_ptr" : "int";
+        ADD("  <reg name=\"%s\" bitsize=\"64\" type=\"%s\" regnum=\"%d\"/>\n", xnames[i], type, i);
+    }
+    ADD("  <reg name=\"pc\" bitsize=\"64\" type=\"code_ptr\" regnum=\"32\"/>\n</feature>\n"
+        "<feature name=\"org.gnu.gdb.riscv.fpu\">\n"
+        "  <union id=\"riscv_double\">\n    <field name=\"float\" type=\"ieee_single\"/>\n"
+        "    <field name=\"double\" type=\"ieee_double\"/>\n  </union>\n");
+    for (int i = 0; i < 32; i++)
+        ADD("  <reg name=\"%s\" bitsize=\"64\" type=\"riscv_double\" regnum=\"%d\"/>\n", fnames[i],
+            33 + i);
+    ADD("  <reg name=\"fflags\" bitsize=\"32\" type=\"int\" regnum=\"66\"/>\n"
+        "  <reg name=\"frm\" bitsize=\"32\" type=\"int\" regnum=\"67\"/>\n"
+        "  <reg name=\"fcsr\" bitsize=\"32\" type=\"int\" regnum=\"68\"/>\n</feature>\n</target>\n");
+#undef ADD
+    return s;
+}
+
+/* ---- packets ---- */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* A thread id as gdb writes it: hex, -1 or 0. */
+static int parse_tid(const char *s)
+{
+    if (!strncmp(s, "-1", 2)) return -1;
+    if (*s == 'p') { /* multiprocess form p<pid>.<tid> */
+        const char *dot = strchr(s, '.');
+        s = dot ? dot + 1 : s + 1;
+    }
+    return (int)strtol(s, NULL, 16);
+}
+
+static void stop_reply(struct gdbstub *g)
+{
+    out_reset(g);
+    if (g->exited) {
+        if (g->exit_known && !g->exit.signaled) out_fmt(g, "W%02x", g->exit.status & 0xff);
+        else out_fmt(g, "X%02x", g->exit_known ? g->exit.signal & 0xff : 9);
+    } else {
+        out_fmt(g, "T%02xthread:%x;", g->stop_sig, g->stop_tid);
+    }
+    send_packet(g);
+}
+
+/* Serves a qXfer read of `data` (n bytes) for "off,len". */
+static void xfer_reply(struct gdbstub *g, const char *args, const void *data, size_t n)
+{
+    char *end;
+    uint64_t off = strtoull(args, &end, 16), len = *end == ',' ? strtoull(end + 1, NULL, 16) : 0;
+    out_reset(g);
+    if (off >= n) {
+        out_str(g, "l");
+    } else {
+        size_t k = n - off < len ? n - off : (size_t)len;
+        out_str(g, off + k >= n ? "l" : "m");
+        out_binary(g, (const char *)data + off, k);
+    }
+    send_packet(g);
+}
+
+/* Console output for monitor commands (O packets, hex text). */
+static void console(struct gdbstub *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void console(struct gdbstub *g, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    out_reset(g);
+    out_str(g, "O");
+    out_hex(g, buf, strlen(buf));
+    send_packet(g);
+}
+
+static void monitor(struct gdbstub *g, const char *hex)
+{
+    char cmd[256];
+    size_t n = 0;
+    for (; hex[0] && hex[1] && n + 1 < sizeof cmd; hex += 2) {
+        int a = hexval(hex[0]), b = hexval(hex[1]);
+        if (a < 0 || b < 0) break;
+        cmd[n++] = (char)(a << 4 | b);
+    }
+    cmd[n] = 0;
+    while (n && (cmd[n - 1] == ' ' || cmd[n - 1] == '\n')) cmd[--n] = 0;
+    if (!strcmp(cmd, "icount")) {
+        struct lx_thread *t = find_thread(g, g->stop_tid);
+        if (g->exited || !t) {
+            console(g, "the process has ended\n");
+        } else {
+            struct lx_point pt;
+            lx_thread_point_at(t, g->stop_ticount, t->cpu->pc, &pt);
+            console(g, "icount %" PRIu64 " (thread %u: %" PRIu64 " instructions), pc 0x%" PRIx64 "\n",
+                    pt.icount, pt.tid, pt.ticount, pt.pc);
+        }
+    } else if (!strcmp(cmd, "help") || !cmd[0]) {
+        console(g, "reprise monitor commands:\n"
+                   "  icount   the current execution point (process and thread instruction counts)\n"
+                   "  help     this list\n");
+    } else {
+        console(g, "unknown monitor command '%s' (try 'monitor help')\n", cmd);
+    }
+    reply(g, "OK");
+}
+
+/* Refuses a write: a replay's state is the recording's. */
+static void refuse_write(struct gdbstub *g, const char *what)
+{
+    fprintf(stderr, "reprise: debug: refused a %s write: changing the replayed process would "
+                    "make it diverge from the recording\n", what);
+    reply(g, "E01");
+}
+
+/* Handles one packet while stopped; returns what to do next. */
+static enum act handle(struct gdbstub *g, char *pkt)
+{
+    char *end;
+    switch (pkt[0]) {
+    case '?':
+        stop_reply(g);
+        return ACT_NONE;
+    case 'g': {
+        struct lx_thread *t = g->exited ? NULL : sel_thread(g, g->gtid);
+        if (!t) return reply(g, "E01"), ACT_NONE;
+        unsigned char b[8];
+        out_reset(g);
+        for (unsigned r = 0; r <= 68; r++) {
+            size_t n = reg_bytes(t, r, b);
+            if (n) out_hex(g, b, n);
+        }
+        send_packet(g);
+        return ACT_NONE;
+    }
+    case 'p': {
+        struct lx_thread *t = g->exited ? NULL : sel_thread(g, g->gtid);
+        unsigned char b[8];
+        size_t n = t ? reg_bytes(t, (unsigned)strtoul(pkt + 1, NULL, 16), b) : 0;
+        if (!n) return reply(g, "E01"), ACT_NONE;
+        out_reset(g);
+        out_hex(g, b, n);
+        send_packet(g);
+        return ACT_NONE;
+    }
+    case 'G': refuse_write(g, "register"); return ACT_NONE;
+    case 'P': refuse_write(g, "register"); return ACT_NONE;
+    case 'M': case 'X': refuse_write(g, "memory"); return ACT_NONE;
+    case 'm': {
+        uint64_t addr = strtoull(pkt + 1, &end, 16);
+        uint64_t len = *end == ',' ? strtoull(end + 1, NULL, 16) : 0;
+        if (len > 0x2000) len = 0x2000;
+        if (g->exited || !g->p) return reply(g, "E01"), ACT_NONE;
+        unsigned char buf[0x2000];
+        size_t got = 0;
+        if (lx_guest_peek(g->p, addr, buf, len) == 0) {
+            got = len;
+        } else {
+            while (got < len && lx_guest_peek(g->p, addr + got, buf + got, 1) == 0) got++;
+        }
+        if (!got && len) return reply(g, "E14"), ACT_NONE;
+        out_reset(g);
+        out_hex(g, buf, got);
+        send_packet(g);
+        return ACT_NONE;
+    }
+    case 'H': {
+        int tid = parse_tid(pkt + 2);
+        if (pkt[1] == 'g') g->gtid = tid;
+        else if (pkt[1] == 'c') g->ctid = tid;
+        reply(g, "OK");
+        return ACT_NONE;
+    }
+    case 'T':
+        reply(g, !g->exited && find_thread(g, parse_tid(pkt + 1)) ? "OK" : "E01");
+        return ACT_NONE;
+    case 'Z':
+    case 'z': {
+        int type = pkt[1] - '0';
+        uint64_t addr = strtoull(pkt + 3, NULL, 16);
+        if (type != 0 && type != 1) return reply(g, ""), ACT_NONE; /* watchpoints: not yet */
+        if (pkt[0] == 'Z') {
+            if (!bp_add(g, addr)) return reply(g, "E01"), ACT_NONE;
+        } else {
+            bp_del(g, addr);
+        }
+        reply(g, "OK");
+        return ACT_NONE;
+    }
+    case 'k':
+        return ACT_KILL;
+    case 'D':
+        reply(g, "OK");
+        close_client(g);
+        return ACT_NONE;
+    case 'c': case 'C': case 's': case 'S': {
+        if (g->exited) return stop_reply(g), ACT_NONE;
+        bool step = pkt[0] == 's' || pkt[0] == 'S';
+        struct lx_thread *t = sel_thread(g, g->ctid);
+        g->stepping = step;
+        g->step_tid = t ? t->tid : g->stop_tid;
+        g->step_from = t ? thread_count(g, t) : 0;
+        return step ? ACT_STEP : ACT_CONT;
+    }
+    case 'v':
+        if (!strcmp(pkt, "vCont?")) return reply(g, "vCont;c;C;s;S"), ACT_NONE;
+        if (!strncmp(pkt, "vCont;", 6)) {
+            if (g->exited) return stop_reply(g), ACT_NONE;
+            /* Actions "s:tid", "c", "C09:tid"...: only one thread steps;
+             * the others run with it (all-stop). */
+            g->stepping = false;
+            for (char *a = pkt + 5; a && *a == ';'; a = strchr(a + 1, ';')) {
+                char k = a[1];
+                if (k != 's' && k != 'S') continue;
+                char *colon = strchr(a, ':'), *next = strchr(a + 1, ';');
+                int tid = colon && (!next || colon < next) ? parse_tid(colon + 1) : g->ctid;
+                struct lx_thread *t = sel_thread(g, tid);
+                g->stepping = true;
+                g->step_tid = t ? t->tid : g->stop_tid;
+                g->step_from = t ? thread_count(g, t) : 0;
+                break;
+            }
+            return g->stepping ? ACT_STEP : ACT_CONT;
+        }
+        if (!strncmp(pkt, "vKill", 5)) {
+            reply(g, "OK");
+            return ACT_KILL;
+        }
+        reply(g, "");
+        return ACT_NONE;
+    case 'q':
+        if (!strncmp(pkt, "qSupported", 10)) {
+            reply(g, "PacketSize=4000;qXfer:features:read+;qXfer:exec-file:read+;"
+                     "qXfer:auxv:read+;QStartNoAckMode+;vContSupported+");
+        } else if (!strcmp(pkt, "qAttached") || !strncmp(pkt, "qAttached:", 10)) {
+            reply(g, "1");
+        } else if (!strcmp(pkt, "qC")) {
+            out_reset(g);
+            out_fmt(g, "QC%x", g->stop_tid);
+            send_packet(g);
+        } else if (!strcmp(pkt, "qfThreadInfo")) {
+            out_reset(g);
+            out_str(g, "m");
+            bool first = true;
+            for (size_t i = 0; !g->exited && g->p && i < g->p->n_threads; i++) {
+                struct lx_thread *t = g->p->threads[i];
+                if (t->state == LX_EXITED) continue;
+                out_fmt(g, first ? "%x" : ",%x", t->tid);
+                first = false;
+            }
+            if (first) out_reset(g), out_str(g, "l");
+            send_packet(g);
+        } else if (!strcmp(pkt, "qsThreadInfo")) {
+            reply(g, "l");
+        } else if (!strncmp(pkt, "qXfer:features:read:target.xml:", 31)) {
+            char *xml = target_xml();
+            if (xml) xfer_reply(g, pkt + 31, xml, strlen(xml));
+            else reply(g, "E01");
+            free(xml);
+        } else if (!strncmp(pkt, "qXfer:exec-file:read:", 21)) {
+            char *args = strchr(pkt + 21, ':');
+            const char *path = g->p && lx_exe_path(g->p) ? lx_exe_path(g->p) : g->program;
+            if (!args || !path) reply(g, "E01");
+            else xfer_reply(g, args + 1, path, strlen(path));
+        } else if (!strncmp(pkt, "qXfer:auxv:read::", 17)) {
+            if (!g->p) reply(g, "E01");
+            else {
+                uint64_t aux[66];
+                size_t n = g->p->n_auxv;
+                memcpy(aux, g->p->auxv, n * 8);
+                aux[n] = aux[n + 1] = 0; /* AT_NULL */
+                xfer_reply(g, pkt + 17, aux, (n + 2) * 8);
+            }
+        } else if (!strncmp(pkt, "qRcmd,", 6)) {
+            monitor(g, pkt + 6);
+        } else if (!strncmp(pkt, "qSymbol", 7)) {
+            reply(g, "OK");
+        } else {
+            reply(g, "");
+        }
+        return ACT_NONE;
+    case 'Q':
+        if (!strcmp(pkt, "QStartNoAckMode")) {
+            reply(g, "OK");
+            g->noack = true;
+        } else {
+            reply(g, "");
+        }
+        return ACT_NONE;
+    default:
+        reply(g, "");
+        return ACT_NONE;
+    }
+}
+
+/* Serves gdb at the current stop until it resumes the guest (ACT_CONT,
+ * ACT_STEP), kills it (ACT_KILL), or, after the end, leaves (ACT_LEAVE).
+ * A client that disconnects or detaches is replaced by the next one. */
+static enum act serve(struct gdbstub *g)
+{
+    if (g->owe_reply && g->cfd >= 0) stop_reply(g);
+    g->owe_reply = false;
+    for (;;) {
+        if (g->cfd < 0) {
+            if (g->exited) return ACT_LEAVE;
+            if (g->info) {
+                fprintf(g->info, "reprise: debug: waiting for gdb\n");
+                fflush(g->info);
+            }
+            if (!accept_client(g)) return ACT_KILL;
+        }
+        int r = read_packet(g);
+        if (r < 0) {
+            close_client(g);
+            continue;
+        }
+        if (r != 1) continue;
+        enum act a = handle(g, g->pkt);
+        if (a == ACT_KILL) {
+            g->killed = true;
+            g->base.halt = "the debugger killed the process";
+            close_client(g);
+            return a;
+        }
+        if (a == ACT_CONT || a == ACT_STEP) {
+            g->owe_reply = true;
+            g->resume_tid = g->stop_tid;
+            g->resume_ticount = g->stop_ticount;
+            return a;
+        }
+    }
+}
+
+/* Stops at thread t, `count` instructions into it, and serves gdb. */
+static enum act stop_at(struct gdbstub *g, struct lx_thread *t, uint64_t count, int sig, bool in_cb)
+{
+    g->stop_tid = t->tid;
+    g->stop_ticount = count;
+    g->stop_sig = sig;
+    g->stop_cpu = t->cpu;
+    g->in_cb = in_cb;
+    g->stepping = false;
+    g->gtid = g->ctid = 0;
+    enum act a = serve(g);
+    g->in_cb = false;
+    return a;
+}
+
+/* Whether the client sent an interrupt (Ctrl-C) while the guest runs; a
+ * client that went away also stops the guest, for the next one. */
+static bool interrupted(struct gdbstub *g)
+{
+    if (g->cfd < 0) return false;
+    struct pollfd pf = { .fd = g->cfd, .events = POLLIN };
+    while (poll(&pf, 1, 0) > 0) {
+        unsigned char c;
+        ssize_t r = recv(g->cfd, &c, 1, 0);
+        if (r <= 0) {
+            close_client(g);
+            return true;
+        }
+        if (c == 3) return true;
+    }
+    return false;
+}
+
+/* The run loop's safe point (see the top of the file). */
+static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
+{
+    struct gdbstub *g = gs(p);
+    uint64_t at = g->inner->ops->next_stop ? g->inner->ops->next_stop(g->inner, t) : UINT64_MAX;
+    sync_halt(g);
+    if (g->base.halt) return at;
+    struct vm_cpu *cpu = t->cpu;
+    if (g->dirty) {
+        vm_flush_code(lx_vm(g->p));
+        g->dirty = false;
+    }
+    bool resumed_here = t->tid == g->resume_tid && cpu->icount == g->resume_ticount;
+    int sig = 0;
+    if (g->stepping && t->tid == g->step_tid && cpu->icount != g->step_from) sig = 5;
+    else if (!resumed_here && bp_has(g, cpu->pc)) sig = 5;
+    else if (interrupted(g)) sig = 2;
+    if (sig) {
+        /* Checkpoints for reverse execution would be taken here. */
+        if (stop_at(g, t, cpu->icount, sig, false) == ACT_KILL) return at;
+        if (g->dirty) {
+            vm_flush_code(lx_vm(g->p));
+            g->dirty = false;
+        }
+    }
+    if (g->stepping && t->tid == g->step_tid && cpu->icount + 1 < at) at = cpu->icount + 1;
+    return at;
+}
+
+/* The breakpoint callback, before the instruction at pc (count: the
+ * thread's retired instructions before it). */
+static void bp_insn_cb(void *udata, struct vm_cpu *cpu, uint64_t pc, uint64_t count)
+{
+    struct gdbstub *g = udata;
+    struct lx_thread *t = cpu->user;
+    if (g->base.halt || !t) return;
+    bool stop = false;
+    if (g->stepping && t->tid == g->step_tid && count != g->step_from) stop = true;
+    else if (bp_has(g, pc) && !(t->tid == g->resume_tid && count == g->resume_ticount)) stop = true;
+    if (!stop) return;
+    enum act a = stop_at(g, t, count, 5, true);
+    /* Back to a safe point soon: to end a step whose next instruction is
+     * past this block, to retranslate with new breakpoints, or to end. */
+    if (a == ACT_KILL || g->stepping || g->dirty) vm_cpu_request_stop(cpu);
+}
+
+static void translate_hook(void *ctx, struct vm_tb_desc *tb)
+{
+    struct gdbstub *g = ctx;
+    if (!g->n_bps) return;
+    unsigned k = 0;
+    while (k < tb->n_insns && !bp_has(g, tb->insns[k].pc)) k++;
+    for (; k < tb->n_insns; k++) {
+        tb->insns[k].exec_cb = bp_insn_cb;
+        tb->insns[k].exec_udata = g;
+    }
+}
+
+/* ---- life cycle ---- */
+
+int gdbstub_create(const struct gdbstub_config *cfg, struct lx_port *inner, struct gdbstub **out,
+                   char *err, size_t errlen)
+{
+    struct gdbstub *g = calloc(1, sizeof *g);
+    if (!g) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    g->inner = inner;
+    g->lfd = g->cfd = -1;
+    g->program = cfg->program ? strdup(cfg->program) : NULL;
+    g->sysroot = cfg->sysroot ? strdup(cfg->sysroot) : NULL;
+    g->socket_path = cfg->socket_path ? strdup(cfg->socket_path) : NULL;
+    g->info = cfg->info;
+    g->verbose = cfg->verbose;
+    g->resume_tid = -1;
+    const struct lx_port_ops *io = inner->ops;
+    g->ops = (struct lx_port_ops){
+        .load_file = w_load_file, .resolve_path = w_resolve_path, .read_fd_at = w_read_fd_at,
+        .random = w_random, .read_time = w_read_time, .syscall = w_syscall,
+        .host_id = w_host_id, .clock_ns = w_clock_ns, .idle = w_idle, .fork = w_fork,
+        .exec_host = w_exec_host, .fd_would_block = w_fd_would_block,
+        .take_signals = io->take_signals ? w_take_signals : NULL, .next_stop = w_next_stop,
+        .thread_event = io->thread_event ? w_thread_event : NULL,
+        .tick = io->tick ? w_tick : NULL, .destroy = w_destroy,
+    };
+    g->base.ops = &g->ops;
+    g->ins = (struct vm_instrument){ .ctx = g, .translate = translate_hook };
+
+    if (g->socket_path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(g->socket_path) >= sizeof sa.sun_path) {
+            snprintf(err, errlen, "%s: socket path too long", g->socket_path);
+            gdbstub_destroy(g);
+            return -1;
+        }
+        strcpy(sa.sun_path, g->socket_path);
+        unlink(g->socket_path);
+        g->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (g->lfd < 0 || bind(g->lfd, (struct sockaddr *)&sa, sizeof sa) || listen(g->lfd, 1)) {
+            snprintf(err, errlen, "%s: %s", g->socket_path, strerror(errno));
+            gdbstub_destroy(g);
+            return -1;
+        }
+    } else {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        int one = 1;
+        g->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (g->lfd >= 0) setsockopt(g->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        socklen_t sl = sizeof sa;
+        if (g->lfd < 0 || bind(g->lfd, (struct sockaddr *)&sa, sizeof sa) || listen(g->lfd, 1) ||
+            getsockname(g->lfd, (struct sockaddr *)&sa, &sl)) {
+            snprintf(err, errlen, "127.0.0.1:%d: %s", cfg->port, strerror(errno));
+            gdbstub_destroy(g);
+            return -1;
+        }
+        g->lport = ntohs(sa.sin_port);
+    }
+    if (g->info) {
+        char target[512];
+        if (g->socket_path) snprintf(target, sizeof target, "%s", g->socket_path);
+        else snprintf(target, sizeof target, ":%d", g->lport);
+        fprintf(g->info, "reprise: debug: listening on %s%s; connect with:\n",
+                g->socket_path ? "" : "127.0.0.1", target);
+        fprintf(g->info, "  gdb-multiarch -ex 'set architecture riscv:rv64'");
+        fprintf(g->info, " -ex 'set sysroot %s'", g->sysroot ? g->sysroot : "/usr/riscv64-linux-gnu");
+        fprintf(g->info, " -ex 'target remote %s' %s\n", target, g->program ? g->program : "");
+        fflush(g->info);
+    }
+    *out = g;
+    return 0;
+}
+
+struct lx_port *gdbstub_port(struct gdbstub *g) { return &g->base; }
+
+const struct vm_instrument *gdbstub_instrument(struct gdbstub *g) { return &g->ins; }
+
+int gdbstub_listen_port(const struct gdbstub *g) { return g->lport; }
+
+void gdbstub_attach(struct gdbstub *g, struct lx_proc *p) { g->p = p; }
+
+int gdbstub_start(struct gdbstub *g)
+{
+    struct lx_thread *t = g->p && g->p->n_threads ? g->p->threads[0] : NULL;
+    if (!t) return -1;
+    enum act a = stop_at(g, t, t->cpu->icount, 5, false);
+    if (a == ACT_KILL) return -1;
+    if (g->dirty) {
+        vm_flush_code(lx_vm(g->p));
+        g->dirty = false;
+    }
+    return 0;
+}
+
+bool gdbstub_killed(const struct gdbstub *g) { return g->killed; }
+
+void gdbstub_finish(struct gdbstub *g, const struct lx_exit *ex, const char *msg)
+{
+    if (g->killed) return;
+    g->exited = true;
+    g->exit_known = ex != NULL;
+    if (ex) g->exit = *ex;
+    if (msg && g->info) {
+        fprintf(g->info, "reprise: debug: %s\n", msg);
+        fflush(g->info);
+    }
+    if (g->owe_reply && g->cfd >= 0 && msg) console(g, "reprise: %s\n", msg);
+    while (serve(g) != ACT_LEAVE && !g->killed) {
+        /* c/s after the end only repeat the exit reply */
+    }
+}
+
+void gdbstub_destroy(struct gdbstub *g)
+{
+    if (!g) return;
+    close_client(g);
+    if (g->lfd >= 0) close(g->lfd);
+    if (g->socket_path) unlink(g->socket_path);
+    free(g->program);
+    free(g->sysroot);
+    free(g->socket_path);
+    free(g->bps);
+    free(g->pkt);
+    free(g->out);
+    free(g);
+}
