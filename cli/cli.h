@@ -20,8 +20,8 @@ enum {
 /* Prints "reprise: <cmd>: <message>" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Finds PROGRAM like a shell: as given if it contains a '/', else in $PATH.
- * Returns 0 with the path in out, or -1. */
+/* Finds PROGRAM like a shell: as given if it contains a '/' (it must be a
+ * regular file), else in $PATH. Returns 0 with the path in out, or -1. */
 int cli_find_program(const char *name, char *out, size_t n);
 
 struct lx_exit;
@@ -53,6 +53,7 @@ const char *cli_syscall_name(uint64_t nr);
 /* Seconds on the monotonic clock, for the timing in summary lines. */
 double cli_now(void);
 
+int cmd_debug(int argc, char **argv);
 int cmd_disas(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -159,6 +159,8 @@ int cmd_record(int argc, char **argv)
         char e2[256];
         rec_port_finish(port, NULL, &none, e2, sizeof e2);
         live->ops->destroy(live);
+        /* Nothing ran: a recording of it would only confuse. */
+        unlink(out_path);
         return CLI_FAIL;
     }
     struct lx_exit ex = { 0 };

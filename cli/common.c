@@ -15,8 +15,9 @@
 int cli_find_program(const char *name, char *out, size_t n)
 {
     if (strchr(name, '/')) {
+        struct stat st;
         snprintf(out, n, "%s", name);
-        return 0;
+        return stat(out, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
     }
     const char *path = getenv("PATH");
     if (!path) path = "/usr/local/bin:/usr/bin:/bin";

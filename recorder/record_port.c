@@ -363,7 +363,15 @@ int rec_port_finish(struct lx_port *port, struct lx_proc *p, const struct lx_exi
                     size_t errlen)
 {
     struct rec_port *r = rp(port);
-    (void)p;
+    if (!p) {
+        /* The program never started (it could not be loaded): no exit and
+         * no final state to log. */
+        int rc = rpr_writer_close(r->w);
+        r->w = NULL;
+        free(r);
+        if (rc) snprintf(err, errlen, "closing the recording failed");
+        return rc;
+    }
     struct rpr_event ev = { .kind = RPR_EV_EXIT };
     ev.u.exit.signaled = ex->signaled;
     ev.u.exit.status = ex->signaled ? ex->signal : ex->status;

@@ -26,8 +26,9 @@ int rec_port_create(struct lx_port *live, const char *path, const json_t *meta,
                     size_t errlen);
 
 /* Logs the process's end (EXIT and a final state digest) and closes the
- * recording; frees the port. Call once, after lx_run. Returns 0 or a
- * negative code with a message. */
+ * recording; frees the port. Call once, after lx_run; p NULL if the process
+ * never started (nothing is logged). Returns 0 or a negative code with a
+ * message. */
 int rec_port_finish(struct lx_port *port, struct lx_proc *p, const struct lx_exit *ex,
                     char *err, size_t errlen);
 

@@ -13,6 +13,8 @@ PKGS=(
   gcc-riscv64-linux-gnu g++-riscv64-linux-gnu binutils-riscv64-linux-gnu
   # test oracles
   libunicorn-dev qemu-user sqlite3 strace bc
+  # replay debugging tests (tests/gdb)
+  gdb-multiarch
   # coverage-guided fuzzing (libFuzzer)
   clang
 )

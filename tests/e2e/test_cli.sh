@@ -59,8 +59,17 @@ check "run help" 0 "$reprise" run --help
 expect_grep "run help mentions sysroot" "--sysroot" "$tmp/out"
 check "run without program" 2 "$reprise" run
 check "run missing program" 1 "$reprise" run "$tmp/nope"
+expect_grep "run missing program named" "nope" "$tmp/err"
 check "run host binary" 1 "$reprise" run /bin/true
 expect_grep "host binary rejected" "not a riscv64 program" "$tmp/err"
+# record: the same errors, no crash, and no recording left behind
+check "record missing program" 1 "$reprise" record -o "$tmp/x.rpr" "$tmp/nope"
+[ ! -e "$tmp/x.rpr" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: recording of a missing program left"; }
+check "record host binary" 1 "$reprise" record -o "$tmp/y.rpr" /bin/true
+expect_grep "record host binary rejected" "not a riscv64 program" "$tmp/err"
+[ ! -e "$tmp/y.rpr" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: recording of a host binary left"; }
+check "replay missing file" 1 "$reprise" replay "$tmp/none.rpr"
+check "replay junk" 1 "$reprise" replay "$tmp/junk"
 (cd "$(dirname "$static_sample")" && "$reprise" run "./$(basename "$static_sample")" a b) >"$tmp/out" 2>"$tmp/err"
 if [ $? = 0 ] && grep -q "with 2 argument" "$tmp/out"; then pass=$((pass+1)); else
     fail=$((fail+1)); echo "FAIL: static sample by relative path"; cat "$tmp/err"; fi

@@ -1,0 +1,171 @@
+/*
+ * cmd_debug.c - `reprise debug`: serves a replay to gdb (gdb remote serial
+ * protocol; replayer/gdbstub.c does the work).
+ */
+#include "cli.h"
+#include "gdbstub.h"
+#include "linux.h"
+#include "log.h"
+#include "replayer.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void debug_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: reprise debug [OPTION]... FILE\n"
+            "\n"
+            "Replays the recording FILE under the control of gdb: listens for one gdb\n"
+            "client at a time (it may disconnect and reconnect) and prints the command\n"
+            "that connects gdb-multiarch. Breakpoints, single steps, registers, memory\n"
+            "and threads work as on a live process; the replay itself is never altered\n"
+            "(writes to registers or memory are refused).\n"
+            "\n"
+            "  --port N             listen on 127.0.0.1:N (default 0: any free port)\n"
+            "  --socket PATH        listen on a Unix socket instead\n"
+            "  --stream PID         debug this process of a process tree (default:\n"
+            "                       the first one)\n"
+            "  --verbose            log the protocol's packets to stderr\n"
+            "  -h, --help           show this help\n"
+            "\n"
+            "Exit status: 0 when gdb ends the session; the recorded program's status\n"
+            "if it ran to its end; 3 if the replay diverged; 1 if the recording cannot\n"
+            "be read; 2 for a bad command line.\n");
+}
+
+/* A NULL-terminated copy of a JSON array of strings. */
+static char **strings_of(const json_t *a, int *count)
+{
+    size_t n = json_is_array(a) ? json_array_size(a) : 0;
+    char **v = calloc(n + 1, sizeof *v);
+    if (!v) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(a, i));
+        v[i] = strdup(s ? s : "");
+    }
+    if (count) *count = (int)n;
+    return v;
+}
+
+static void free_strings(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++) free(v[i]);
+    free(v);
+}
+
+int cmd_debug(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "port", required_argument, NULL, 'p' },
+        { "socket", required_argument, NULL, 'S' },
+        { "stream", required_argument, NULL, 's' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    struct rep_options ro = { .quiet = true };
+    struct gdbstub_config gc = { .info = stdout };
+    int c;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v > 65535) {
+                cli_error("debug", "--port wants a TCP port, not '%s'", optarg);
+                return CLI_USAGE;
+            }
+            gc.port = (int)v;
+            break;
+        }
+        case 'S': gc.socket_path = optarg; break;
+        case 's':
+            ro.stream = (uint32_t)strtoul(optarg, &end, 10);
+            if (*end || !ro.stream) {
+                cli_error("debug", "--stream wants a process id, not '%s'", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 'v': gc.verbose = true; break;
+        case 'h': debug_usage(stdout); return CLI_OK;
+        default: debug_usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        debug_usage(stderr);
+        return CLI_USAGE;
+    }
+    const char *file = argv[optind];
+    char err[1024] = "";
+    struct rpr_reader *rd;
+    if (rpr_reader_open(file, &rd, err, sizeof err)) {
+        cli_error("debug", "%s", err);
+        return CLI_FAIL;
+    }
+    const json_t *meta = rpr_reader_meta(rd);
+    const char *program = json_string_value(json_object_get(meta, "program"));
+    const char *sysroot = json_string_value(json_object_get(meta, "sysroot"));
+    int gargc = 0;
+    char **gargv = strings_of(json_object_get(meta, "argv"), &gargc);
+    char **genvp = strings_of(json_object_get(meta, "envp"), NULL);
+    int status = CLI_FAIL;
+    struct lx_port *port = NULL;
+    struct gdbstub *g = NULL;
+    struct lx_proc *proc = NULL;
+    if (!program || !gargv || !genvp) {
+        cli_error("debug", "%s: the recording's metadata lacks the program or its arguments",
+                  file);
+        goto out;
+    }
+    if (rep_port_create(rd, &ro, &port, err, sizeof err)) {
+        cli_error("debug", "%s: %s", file, err);
+        port = NULL;
+        goto out;
+    }
+    gc.program = program;
+    gc.sysroot = sysroot;
+    if (gdbstub_create(&gc, port, &g, err, sizeof err)) {
+        cli_error("debug", "%s", err);
+        goto out;
+    }
+    const char *seed = json_string_value(json_object_get(meta, "chaos_seed"));
+    struct lx_config cfg = { .path = program, .argc = gargc, .argv = gargv, .envp = genvp,
+                             .sysroot = sysroot, .port = gdbstub_port(g),
+                             .instrument = gdbstub_instrument(g),
+                             .chaos_seed = seed ? strtoull(seed, NULL, 16) : 0 };
+    struct lx_exit ex = { 0 };
+    int rc = lx_create(&cfg, &proc, err, sizeof err);
+    if (rc == 0) {
+        gdbstub_attach(g, proc);
+        rc = gdbstub_start(g) == 0 ? lx_run(proc, &ex, err, sizeof err) : -1;
+    }
+    struct rep_result res;
+    rep_port_finish(port, proc, rc, err, &ex, &res);
+    port = NULL;
+    if (gdbstub_killed(g)) {
+        status = CLI_OK;
+    } else if (res.diverged || res.truncated || rc) {
+        const char *msg = res.message[0] ? res.message : err;
+        gdbstub_finish(g, NULL, msg);
+        fprintf(stderr, "reprise: debug: %s: %s\n", file, msg);
+        status = res.diverged ? 3 : CLI_FAIL;
+    } else {
+        gdbstub_finish(g, &ex, NULL);
+        fflush(stdout);
+        status = cli_report_exit(program, &ex);
+    }
+out:
+    if (port) port->ops->destroy(port);
+    gdbstub_destroy(g);
+    lx_destroy(proc);
+    free_strings(gargv);
+    free_strings(genvp);
+    rpr_reader_close(rd);
+    return status;
+}
