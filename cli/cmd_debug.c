@@ -23,8 +23,10 @@ static void debug_usage(FILE *out)
             "Replays the recording FILE under the control of gdb: listens for one gdb\n"
             "client at a time (it may disconnect and reconnect) and prints the command\n"
             "that connects gdb-multiarch. Breakpoints, single steps, registers, memory\n"
-            "and threads work as on a live process; the replay itself is never altered\n"
-            "(writes to registers or memory are refused).\n"
+            "and threads work as on a live process, and so do watchpoints and reverse\n"
+            "execution (reverse-continue, reverse-stepi...: the replay restarts from the\n"
+            "beginning and runs to the point wanted). The replay itself is never altered\n"
+            "(writes to registers or memory are refused). See docs/debug.md.\n"
             "\n"
             "  --port N             listen on 127.0.0.1:N (default 0: any free port)\n"
             "  --socket PATH        listen on a Unix socket instead\n"
@@ -140,10 +142,26 @@ int cmd_debug(int argc, char **argv)
                              .instrument = gdbstub_instrument(g),
                              .chaos_seed = seed ? strtoull(seed, NULL, 16) : 0 };
     struct lx_exit ex = { 0 };
-    int rc = lx_create(&cfg, &proc, err, sizeof err);
-    if (rc == 0) {
-        gdbstub_attach(g, proc);
-        rc = gdbstub_start(g) == 0 ? lx_run(proc, &ex, err, sizeof err) : -1;
+    int rc;
+    for (;;) {
+        /* Reverse execution replays again from the start: a fresh port
+         * over the same recording and a fresh process each time. */
+        rc = lx_create(&cfg, &proc, err, sizeof err);
+        if (rc == 0) {
+            gdbstub_attach(g, proc);
+            rc = gdbstub_start(g) == 0 ? lx_run(proc, &ex, err, sizeof err) : -1;
+        }
+        if (!gdbstub_restarting(g)) break;
+        lx_destroy(proc);
+        proc = NULL;
+        port->ops->destroy(port);
+        port = NULL;
+        if (rep_port_create(rd, &ro, &port, err, sizeof err)) {
+            cli_error("debug", "%s: %s", file, err);
+            port = NULL;
+            goto out;
+        }
+        gdbstub_set_inner(g, port);
     }
     struct rep_result res;
     rep_port_finish(port, proc, rc, err, &ex, &res);

@@ -19,6 +19,8 @@ static const struct subcommand commands[] = {
     { "run", cmd_run, "run a riscv64 Linux program in reprise's virtual machine" },
     { "record", cmd_record, "run a program and record its nondeterministic inputs" },
     { "replay", cmd_replay, "re-execute a recording exactly" },
+    { "expand", cmd_expand, "replay a recording with tracer plugins into an SQLite trace" },
+    { "plugins", cmd_plugins, "list the tracer plugins and their arguments" },
     { "debug", cmd_debug, "serve a replay to gdb (breakpoints, stepping, threads)" },
     { "disas", cmd_disas, "disassemble the code of a riscv64 ELF file (objdump -d format)" },
     { "info", cmd_info, "describe a recording: metadata, streams, sizes, damage" },

@@ -33,6 +33,7 @@
  * point for that purpose.
  */
 #include "gdbstub.h"
+#include "isa.h"
 #include "lx.h"
 
 #include <arpa/inet.h>
@@ -48,7 +49,26 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-enum act { ACT_NONE, ACT_CONT, ACT_STEP, ACT_KILL, ACT_LEAVE };
+enum act { ACT_NONE, ACT_CONT, ACT_STEP, ACT_KILL, ACT_LEAVE, ACT_RESTART };
+
+/* What the replay is doing: running under gdb's control, scanning from the
+ * start for the target of a reverse command, or seeking to a point. */
+enum mode { M_FORWARD, M_SCAN, M_SEEK };
+enum rev { REV_BC, REV_BS };
+
+/* An execution point: the process's retired instructions, and the thread
+ * shown to gdb with its own count (tid -1: whichever thread runs next). */
+struct xpoint {
+    uint64_t icount;
+    int tid;
+    uint64_t ticount;
+};
+
+/* A watchpoint (Z2 write, Z3 read, Z4 access). */
+struct watch {
+    uint64_t addr, len;
+    int type;
+};
 
 struct gdbstub {
     struct lx_port base;          /* the wrapping port (first: ops cast back) */
@@ -65,9 +85,25 @@ struct gdbstub {
     uint64_t *bps;
     size_t n_bps, cap_bps;
     bool dirty;                   /* translations predate the breakpoint set */
+    struct watch *wps;
+    size_t n_wps, cap_wps;
+    /* reverse execution: re-replays from the start (see the top) */
+    enum mode mode;
+    enum rev rev;
+    struct xpoint target;         /* M_SCAN: where the scan ends; M_SEEK: where to stop */
+    char target_why[64];          /* the stop reason to report on arrival */
+    int bs_tid;                   /* REV_BS: the thread stepped back, and the count */
+    uint64_t bs_count;            /*   whose last point before the target is wanted */
+    bool have_found;
+    struct xpoint found;          /* REV_BC/REV_BS: the last hit before the target */
+    char found_why[64];
+    bool restarting;              /* the run was halted to restart the replay */
+    bool owe_ok;                  /* a `monitor seek` waits for its OK */
     /* the current stop */
     int stop_tid, stop_sig;
     uint64_t stop_ticount;
+    uint64_t stop_icount;         /* the process's count at the stop */
+    char stop_why[64];            /* "watch:ADDR;", "replaylog:begin;" or "" */
     struct vm_cpu *stop_cpu;
     bool in_cb;                   /* stopped inside a block (breakpoint callback) */
     bool owe_reply;               /* gdb resumed and waits for a stop reply */
@@ -255,6 +291,66 @@ static void bp_del(struct gdbstub *g, uint64_t pc)
             g->dirty = true;
             return;
         }
+}
+
+/* ---- watchpoints ---- */
+
+static bool wp_add(struct gdbstub *g, int type, uint64_t addr, uint64_t len)
+{
+    for (size_t i = 0; i < g->n_wps; i++)
+        if (g->wps[i].type == type && g->wps[i].addr == addr && g->wps[i].len == len) return true;
+    if (g->n_wps == g->cap_wps) {
+        size_t cap = g->cap_wps ? 2 * g->cap_wps : 8;
+        struct watch *n = realloc(g->wps, cap * sizeof *n);
+        if (!n) return false;
+        g->wps = n;
+        g->cap_wps = cap;
+    }
+    g->wps[g->n_wps++] = (struct watch){ .addr = addr, .len = len ? len : 1, .type = type };
+    g->dirty = true;
+    return true;
+}
+
+static void wp_del(struct gdbstub *g, int type, uint64_t addr, uint64_t len)
+{
+    for (size_t i = 0; i < g->n_wps; i++)
+        if (g->wps[i].type == type && g->wps[i].addr == addr && g->wps[i].len == (len ? len : 1)) {
+            g->wps[i] = g->wps[--g->n_wps];
+            g->dirty = true;
+            return;
+        }
+}
+
+/* Whether the instruction at pc, about to execute on cpu, accesses watched
+ * memory; if so writes the stop reason ("watch:ADDR;", "rwatch:..." or
+ * "awatch:...") to why. The access is computed from the instruction and
+ * the registers before it executes, so the stop is exact: gdb's riscv
+ * watchpoints are "nonsteppable" (they trigger before the access), so gdb
+ * then steps the instruction itself and shows the old and new values. */
+static bool watch_check(struct gdbstub *g, const struct vm_cpu *cpu, uint64_t pc, char *why,
+                        size_t n)
+{
+    if (!g->n_wps || !g->p) return false;
+    uint32_t bits = 0;
+    if (lx_guest_peek(g->p, pc, &bits, 2)) return false;
+    if ((bits & 3) == 3 && lx_guest_peek(g->p, pc, &bits, 4)) return false;
+    struct rv_decoded d;
+    if (rv_decode(bits, &d) || d.id == RV_ILLEGAL) return false;
+    unsigned fl = rv_insns[d.id].flags;
+    if (!(fl & RVF_MEMORY)) return false;
+    unsigned size = 1u << ((d.word >> 12) & 3);
+    bool amo = (d.word & 0x7f) == 0x2f;
+    uint64_t addr = cpu->x[d.rs1] + (amo ? 0 : (uint64_t)d.imm);
+    bool rd = fl & (RVF_LOAD | RVF_AMO), wr = fl & (RVF_STORE | RVF_AMO);
+    for (size_t i = 0; i < g->n_wps; i++) {
+        const struct watch *w = &g->wps[i];
+        if (addr >= w->addr + w->len || w->addr >= addr + size) continue;
+        if ((w->type == 2 && !wr) || (w->type == 3 && !rd)) continue;
+        const char *k = w->type == 2 ? "watch" : w->type == 3 ? "rwatch" : "awatch";
+        snprintf(why, n, "%s:%" PRIx64 ";", k, addr > w->addr ? addr : w->addr);
+        return true;
+    }
+    return false;
 }
 
 /* ---- i/o with the client ---- */
@@ -555,7 +651,7 @@ static void stop_reply(struct gdbstub *g)
         if (g->exit_known && !g->exit.signaled) out_fmt(g, "W%02x", g->exit.status & 0xff);
         else out_fmt(g, "X%02x", g->exit_known ? g->exit.signal & 0xff : 9);
     } else {
-        out_fmt(g, "T%02xthread:%x;", g->stop_sig, g->stop_tid);
+        out_fmt(g, "T%02x%sthread:%x;", g->stop_sig, g->stop_why, g->stop_tid);
     }
     send_packet(g);
 }
@@ -592,7 +688,36 @@ static void console(struct gdbstub *g, const char *fmt, ...)
     send_packet(g);
 }
 
-static void monitor(struct gdbstub *g, const char *hex)
+/* Starts a reverse command (bc, bs): notes where the guest is, and asks
+ * for the replay to restart from the beginning and scan up to here. */
+static enum act reverse(struct gdbstub *g, enum rev kind)
+{
+    if (g->exited || !g->p) {
+        /* Reverse execution from the recorded exit is not supported yet. */
+        reply(g, "E01");
+        return ACT_NONE;
+    }
+    g->rev = kind;
+    g->have_found = false;
+    g->found_why[0] = 0;
+    g->target = (struct xpoint){ g->stop_icount, g->stop_tid, g->stop_ticount };
+    if (kind == REV_BS) {
+        struct lx_thread *t = sel_thread(g, g->ctid);
+        uint64_t n = t ? thread_count(g, t) : 0;
+        if (!t || n == 0) { /* the thread's first instruction: nothing before */
+            snprintf(g->stop_why, sizeof g->stop_why, "replaylog:begin;");
+            stop_reply(g);
+            return ACT_NONE;
+        }
+        g->bs_tid = t->tid;
+        g->bs_count = n - 1;
+    }
+    g->mode = M_SCAN;
+    g->owe_reply = true;
+    return ACT_RESTART;
+}
+
+static enum act monitor(struct gdbstub *g, const char *hex)
 {
     char cmd[256];
     size_t n = 0;
@@ -613,14 +738,33 @@ static void monitor(struct gdbstub *g, const char *hex)
             console(g, "icount %" PRIu64 " (thread %u: %" PRIu64 " instructions), pc 0x%" PRIx64 "\n",
                     pt.icount, pt.tid, pt.ticount, pt.pc);
         }
+    } else if (!strncmp(cmd, "seek", 4) && (cmd[4] == ' ' || !cmd[4])) {
+        char *e;
+        uint64_t n = strtoull(cmd + 4, &e, 0);
+        if (!cmd[4] || *e) {
+            console(g, "usage: monitor seek ICOUNT\n");
+        } else if (g->exited || !g->p) {
+            console(g, "the process has ended\n");
+        } else {
+            /* Replays from the start to that process instruction count;
+             * the OK is sent on arrival. */
+            g->mode = M_SEEK;
+            g->target = (struct xpoint){ n, -1, 0 };
+            g->target_why[0] = 0;
+            g->owe_ok = true;
+            return ACT_RESTART;
+        }
     } else if (!strcmp(cmd, "help") || !cmd[0]) {
         console(g, "reprise monitor commands:\n"
-                   "  icount   the current execution point (process and thread instruction counts)\n"
-                   "  help     this list\n");
+                   "  icount        the current execution point (process and thread instruction counts)\n"
+                   "  seek ICOUNT   replay from the start to that process instruction count\n"
+                   "                (then 'maint flush register-cache' so that gdb rereads)\n"
+                   "  help          this list\n");
     } else {
         console(g, "unknown monitor command '%s' (try 'monitor help')\n", cmd);
     }
     reply(g, "OK");
+    return ACT_NONE;
 }
 
 /* Refuses a write: a replay's state is the recording's. */
@@ -696,8 +840,13 @@ static enum act handle(struct gdbstub *g, char *pkt)
     case 'z': {
         int type = pkt[1] - '0';
         uint64_t addr = strtoull(pkt + 3, NULL, 16);
-        if (type != 0 && type != 1) return reply(g, ""), ACT_NONE; /* watchpoints: not yet */
-        if (pkt[0] == 'Z') {
+        char *comma = strchr(pkt + 3, ',');
+        uint64_t len = comma ? strtoull(comma + 1, NULL, 16) : 1;
+        if (type < 0 || type > 4) return reply(g, ""), ACT_NONE;
+        if (type >= 2) {
+            if (pkt[0] == 'z') wp_del(g, type, addr, len);
+            else if (!wp_add(g, type, addr, len)) return reply(g, "E01"), ACT_NONE;
+        } else if (pkt[0] == 'Z') {
             if (!bp_add(g, addr)) return reply(g, "E01"), ACT_NONE;
         } else {
             bp_del(g, addr);
@@ -705,6 +854,10 @@ static enum act handle(struct gdbstub *g, char *pkt)
         reply(g, "OK");
         return ACT_NONE;
     }
+    case 'b':
+        if (pkt[1] == 'c' || pkt[1] == 's') return reverse(g, pkt[1] == 'c' ? REV_BC : REV_BS);
+        reply(g, "");
+        return ACT_NONE;
     case 'k':
         return ACT_KILL;
     case 'D':
@@ -749,7 +902,8 @@ static enum act handle(struct gdbstub *g, char *pkt)
     case 'q':
         if (!strncmp(pkt, "qSupported", 10)) {
             reply(g, "PacketSize=4000;qXfer:features:read+;qXfer:exec-file:read+;"
-                     "qXfer:auxv:read+;QStartNoAckMode+;vContSupported+");
+                     "qXfer:auxv:read+;QStartNoAckMode+;vContSupported+;"
+                     "ReverseStep+;ReverseContinue+");
         } else if (!strcmp(pkt, "qAttached") || !strncmp(pkt, "qAttached:", 10)) {
             reply(g, "1");
         } else if (!strcmp(pkt, "qC")) {
@@ -790,7 +944,8 @@ static enum act handle(struct gdbstub *g, char *pkt)
                 xfer_reply(g, pkt + 17, aux, (n + 2) * 8);
             }
         } else if (!strncmp(pkt, "qRcmd,", 6)) {
-            monitor(g, pkt + 6);
+            enum act a = monitor(g, pkt + 6);
+            if (a != ACT_NONE) return a;
         } else if (!strncmp(pkt, "qSymbol", 7)) {
             reply(g, "OK");
         } else {
@@ -817,7 +972,11 @@ static enum act handle(struct gdbstub *g, char *pkt)
 static enum act serve(struct gdbstub *g)
 {
     if (g->owe_reply && g->cfd >= 0) stop_reply(g);
-    g->owe_reply = false;
+    if (g->owe_ok && g->cfd >= 0) {
+        console(g, "at icount %" PRIu64 "\n", g->stop_icount);
+        reply(g, "OK");
+    }
+    g->owe_reply = g->owe_ok = false;
     for (;;) {
         if (g->cfd < 0) {
             if (g->exited) return ACT_LEAVE;
@@ -840,6 +999,13 @@ static enum act serve(struct gdbstub *g)
             close_client(g);
             return a;
         }
+        if (a == ACT_RESTART) {
+            g->restarting = true;
+            g->base.halt = "restarting the replay (reverse execution)";
+            g->stepping = false;
+            g->resume_tid = -1;
+            return a;
+        }
         if (a == ACT_CONT || a == ACT_STEP) {
             g->owe_reply = true;
             g->resume_tid = g->stop_tid;
@@ -850,10 +1016,15 @@ static enum act serve(struct gdbstub *g)
 }
 
 /* Stops at thread t, `count` instructions into it, and serves gdb. */
-static enum act stop_at(struct gdbstub *g, struct lx_thread *t, uint64_t count, int sig, bool in_cb)
+static enum act stop_at(struct gdbstub *g, struct lx_thread *t, uint64_t count, int sig, bool in_cb,
+                        const char *why)
 {
+    struct lx_point pt;
+    lx_thread_point_at(t, count, t->cpu->pc, &pt);
     g->stop_tid = t->tid;
     g->stop_ticount = count;
+    g->stop_icount = pt.icount;
+    snprintf(g->stop_why, sizeof g->stop_why, "%s", why ? why : "");
     g->stop_sig = sig;
     g->stop_cpu = t->cpu;
     g->in_cb = in_cb;
@@ -882,6 +1053,22 @@ static bool interrupted(struct gdbstub *g)
     return false;
 }
 
+/* Notes a hit of a reverse scan: the last one before the target wins. */
+static void note_found(struct gdbstub *g, uint64_t icount, int tid, uint64_t ticount,
+                       const char *why)
+{
+    g->have_found = true;
+    g->found = (struct xpoint){ icount, tid, ticount };
+    snprintf(g->found_why, sizeof g->found_why, "%s", why);
+}
+
+/* Halts the run so that cmd_debug restarts the replay from the start. */
+static void request_restart(struct gdbstub *g)
+{
+    g->restarting = true;
+    g->base.halt = "restarting the replay (reverse execution)";
+}
+
 /* The run loop's safe point (see the top of the file). */
 static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
 {
@@ -894,14 +1081,59 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
         vm_flush_code(lx_vm(g->p));
         g->dirty = false;
     }
-    bool resumed_here = t->tid == g->resume_tid && cpu->icount == g->resume_ticount;
     int sig = 0;
-    if (g->stepping && t->tid == g->step_tid && cpu->icount != g->step_from) sig = 5;
-    else if (!resumed_here && bp_has(g, cpu->pc)) sig = 5;
-    else if (interrupted(g)) sig = 2;
+    struct lx_thread *st = t; /* the thread the stop is shown at */
+    const char *why = "";
+    if (g->mode != M_FORWARD) {
+        /* A reverse scan or a seek: every thread's budget ends at the
+         * target's process count, so the run lands exactly on it. */
+        uint64_t now = lx_icount(g->p);
+        if (now < g->target.icount) {
+            if (g->mode == M_SCAN) {
+                if (g->rev == REV_BC && bp_has(g, cpu->pc))
+                    note_found(g, now, t->tid, cpu->icount, "");
+                else if (g->rev == REV_BS && t->tid == g->bs_tid && cpu->icount == g->bs_count)
+                    note_found(g, now, t->tid, cpu->icount, "");
+            }
+            uint64_t lim = cpu->icount + (g->target.icount - now);
+            if (lim < at) at = lim;
+            if (g->mode == M_SCAN && g->rev == REV_BS && t->tid == g->bs_tid &&
+                cpu->icount < g->bs_count && g->bs_count < at)
+                at = g->bs_count;
+            return at;
+        }
+        if (g->mode == M_SCAN) {
+            /* The scan reached the point the reverse command started from:
+             * go to the last hit before it (or to the beginning). */
+            g->mode = M_SEEK;
+            if (g->have_found) {
+                g->target = g->found;
+                snprintf(g->target_why, sizeof g->target_why, "%s", g->found_why);
+            } else {
+                g->target = (struct xpoint){ 0, -1, 0 };
+                snprintf(g->target_why, sizeof g->target_why, "replaylog:begin;");
+            }
+            if (g->target.icount != now) {
+                request_restart(g);
+                return cpu->icount;
+            }
+        }
+        /* Arrived. */
+        g->mode = M_FORWARD;
+        struct lx_thread *tt = g->target.tid >= 0 ? find_thread(g, g->target.tid) : NULL;
+        if (tt) st = tt;
+        why = g->target_why;
+        sig = 5;
+    } else {
+        bool resumed_here = t->tid == g->resume_tid && cpu->icount == g->resume_ticount;
+        if (g->stepping && t->tid == g->step_tid && cpu->icount != g->step_from) sig = 5;
+        else if (!resumed_here && bp_has(g, cpu->pc)) sig = 5;
+        else if (interrupted(g)) sig = 2;
+    }
     if (sig) {
         /* Checkpoints for reverse execution would be taken here. */
-        if (stop_at(g, t, cpu->icount, sig, false) == ACT_KILL) return at;
+        enum act a = stop_at(g, st, st->cpu->icount, sig, false, why);
+        if (a == ACT_KILL || a == ACT_RESTART) return cpu->icount;
         if (g->dirty) {
             vm_flush_code(lx_vm(g->p));
             g->dirty = false;
@@ -911,31 +1143,53 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
     return at;
 }
 
-/* The breakpoint callback, before the instruction at pc (count: the
- * thread's retired instructions before it). */
-static void bp_insn_cb(void *udata, struct vm_cpu *cpu, uint64_t pc, uint64_t count)
+/* The instruction callback (breakpoints, watchpoints, steps inside a
+ * block), before the instruction at pc (count: the thread's retired
+ * instructions before it). */
+static void insn_cb(void *udata, struct vm_cpu *cpu, uint64_t pc, uint64_t count)
 {
     struct gdbstub *g = udata;
     struct lx_thread *t = cpu->user;
-    if (g->base.halt || !t) return;
+    if (g->base.halt || !t || g->mode == M_SEEK) return;
+    char why[64] = "";
+    bool wh = watch_check(g, cpu, pc, why, sizeof why);
+    bool bp = bp_has(g, pc);
+    if (g->mode == M_SCAN) {
+        if (g->rev != REV_BC) return;
+        struct lx_point pt;
+        lx_thread_point_at(t, count, pc, &pt);
+        if (bp && pt.icount < g->target.icount) note_found(g, pt.icount, t->tid, count, "");
+        /* Backwards, a watched access is met right after its instruction. */
+        if (wh && pt.icount + 1 <= g->target.icount)
+            note_found(g, pt.icount + 1, t->tid, count + 1, why);
+        return;
+    }
     bool stop = false;
-    if (g->stepping && t->tid == g->step_tid && count != g->step_from) stop = true;
-    else if (bp_has(g, pc) && !(t->tid == g->resume_tid && count == g->resume_ticount)) stop = true;
+    if (g->stepping && t->tid == g->step_tid && count != g->step_from) {
+        stop = true;
+        why[0] = 0;
+    } else if (wh) {
+        stop = true;
+    } else if (bp && !(t->tid == g->resume_tid && count == g->resume_ticount)) {
+        stop = true;
+    }
     if (!stop) return;
-    enum act a = stop_at(g, t, count, 5, true);
+    enum act a = stop_at(g, t, count, 5, true, why);
     /* Back to a safe point soon: to end a step whose next instruction is
      * past this block, to retranslate with new breakpoints, or to end. */
-    if (a == ACT_KILL || g->stepping || g->dirty) vm_cpu_request_stop(cpu);
+    if (a == ACT_KILL || a == ACT_RESTART || g->stepping || g->dirty) vm_cpu_request_stop(cpu);
 }
 
 static void translate_hook(void *ctx, struct vm_tb_desc *tb)
 {
     struct gdbstub *g = ctx;
-    if (!g->n_bps) return;
+    if (!g->n_bps && !g->n_wps) return;
     unsigned k = 0;
-    while (k < tb->n_insns && !bp_has(g, tb->insns[k].pc)) k++;
+    while (k < tb->n_insns && !bp_has(g, tb->insns[k].pc) &&
+           !(g->n_wps && (tb->insns[k].flags & RVF_MEMORY)))
+        k++;
     for (; k < tb->n_insns; k++) {
-        tb->insns[k].exec_cb = bp_insn_cb;
+        tb->insns[k].exec_cb = insn_cb;
         tb->insns[k].exec_udata = g;
     }
 }
@@ -1026,10 +1280,11 @@ void gdbstub_attach(struct gdbstub *g, struct lx_proc *p) { g->p = p; }
 
 int gdbstub_start(struct gdbstub *g)
 {
+    if (g->mode != M_FORWARD) return 0; /* a restarted replay: runs to its target */
     struct lx_thread *t = g->p && g->p->n_threads ? g->p->threads[0] : NULL;
     if (!t) return -1;
-    enum act a = stop_at(g, t, t->cpu->icount, 5, false);
-    if (a == ACT_KILL) return -1;
+    enum act a = stop_at(g, t, t->cpu->icount, 5, false, "");
+    if (a == ACT_KILL || a == ACT_RESTART) return -1;
     if (g->dirty) {
         vm_flush_code(lx_vm(g->p));
         g->dirty = false;
@@ -1039,10 +1294,27 @@ int gdbstub_start(struct gdbstub *g)
 
 bool gdbstub_killed(const struct gdbstub *g) { return g->killed; }
 
+bool gdbstub_restarting(const struct gdbstub *g) { return g->restarting; }
+
+void gdbstub_set_inner(struct gdbstub *g, struct lx_port *inner)
+{
+    g->inner = inner;
+    g->base.halt = NULL;
+    g->restarting = false;
+    g->p = NULL;
+    g->dirty = false;
+}
+
 void gdbstub_finish(struct gdbstub *g, const struct lx_exit *ex, const char *msg)
 {
     if (g->killed) return;
     g->exited = true;
+    g->mode = M_FORWARD;
+    if (g->owe_ok && g->cfd >= 0) {
+        console(g, "the recording ends before that point\n");
+        reply(g, "OK");
+        g->owe_ok = false;
+    }
     g->exit_known = ex != NULL;
     if (ex) g->exit = *ex;
     if (msg && g->info) {
@@ -1065,6 +1337,7 @@ void gdbstub_destroy(struct gdbstub *g)
     free(g->sysroot);
     free(g->socket_path);
     free(g->bps);
+    free(g->wps);
     free(g->pkt);
     free(g->out);
     free(g);

@@ -12,11 +12,21 @@
  * breakpoints are per-instruction callbacks compiled into the blocks that
  * contain breakpoint pcs, single steps are instruction budgets of 1.
  *
+ * Reverse execution (bc, bs, `monitor seek`) restarts the replay from the
+ * beginning over the same recording and runs it to the wanted point: the
+ * stub halts the run (lx_run returns) and gdbstub_restarting() says so;
+ * the caller then builds a fresh replay port and process and runs again.
+ *
  * Usage (cli/cmd_debug.c):
  *     gdbstub_create(&cfg, replay_port, &g, ...);   listens, prints the command
- *     lx_create(cfg with .port = gdbstub_port(g), .instrument = gdbstub_instrument(g))
- *     gdbstub_attach(g, proc);
- *     if (gdbstub_start(g) == 0) rc = lx_run(proc, ...);   serves the first stop
+ *     for (;;) {
+ *         gdbstub_set_inner(g, replay_port);        (a fresh one after the first run)
+ *         lx_create(cfg with .port = gdbstub_port(g), .instrument = gdbstub_instrument(g))
+ *         gdbstub_attach(g, proc);
+ *         if (gdbstub_start(g) == 0) rc = lx_run(proc, ...);   serves the first stop
+ *         if (!gdbstub_restarting(g)) break;
+ *         destroy the port and the process
+ *     }
  *     gdbstub_finish(g, ...);                       reports the exit, serves until gdb leaves
  *     gdbstub_destroy(g);
  */
@@ -59,6 +69,16 @@ int gdbstub_start(struct gdbstub *g);
 /* After lx_run returned: whether gdb ended the session (kill), in which
  * case the run was cut short on purpose. */
 bool gdbstub_killed(const struct gdbstub *g);
+/* After lx_run returned: whether the stub halted it to restart the replay
+ * from the beginning (reverse execution, `monitor seek`). The caller
+ * destroys the process and the replay port, creates fresh ones over the
+ * same recording, and calls gdbstub_set_inner, lx_create, gdbstub_attach,
+ * gdbstub_start and lx_run again. */
+bool gdbstub_restarting(const struct gdbstub *g);
+/* Gives the stub a fresh replay port to wrap (not owned) for a restarted
+ * replay; clears the halt of the previous run. The process must be
+ * attached again (gdbstub_attach). */
+void gdbstub_set_inner(struct gdbstub *g, struct lx_port *inner);
 /* Reports the end of the recording to gdb (the recorded exit in ex, or,
  * if ex is NULL, the message msg and a SIGKILL-like end) and serves the
  * client until it disconnects. */

@@ -4,9 +4,12 @@
 # next, finish, backtraces (also from inside libc), registers, stepi, the
 # monitor, the recorded exit; a session leaves the recording unchanged and
 # the replay undiverged; gdb can disconnect and a second gdb reconnect.
-#   test_gdb.sh REPRISE GDBTARGET
+# On a recording of gdbwatch: watchpoints forwards and backwards,
+# reverse-stepi then stepi back to the same registers, reverse-continue to
+# breakpoints and to the beginning, `monitor seek`, a second thread.
+#   test_gdb.sh REPRISE GDBTARGET GDBWATCH
 set -u
-reprise=$(realpath "$1") target=$(realpath "$2")
+reprise=$(realpath "$1") target=$(realpath "$2") wtarget=$(realpath "$3")
 if ! command -v gdb-multiarch >/dev/null; then
     echo "gdb-multiarch is not installed: skipped"
     exit 77
@@ -22,6 +25,8 @@ ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 # expect FILE REGEX WHAT
 expect() { if grep -Eq -- "$2" "$1"; then ok; else bad "$3 (no /$2/ in $1)"; fi; }
+# expect_seq FILE REGEX WHAT: REGEX over the whole file, lines joined by '~'.
+expect_seq() { if tr '\n' '~' <"$1" | grep -Eq -- "$2"; then ok; else bad "$3 (no /$2/ in $1)"; fi; }
 
 "$reprise" record -o t.rpr "$target" >rec.out 2>rec.err
 rs=$?
@@ -29,9 +34,9 @@ rs=$?
 expect rec.out '^t=52 counter=48' "record: program output"
 sum0=$(sha256sum t.rpr)
 
-# start_debug: starts `reprise debug` in the background, sets $port.
+# start_debug [FILE]: starts `reprise debug` in the background, sets $port.
 start_debug() {
-    "$reprise" debug t.rpr >dbg.out 2>dbg.err &
+    "$reprise" debug "${1:-t.rpr}" >dbg.out 2>dbg.err &
     dbg_pid=$!
     port=
     for _ in $(seq 100); do
@@ -43,14 +48,22 @@ start_debug() {
     return 1
 }
 
-# gdbrun OUT COMMANDS...: one batch gdb session against $port.
+# finish_debug: waits (at most 20 s) for `reprise debug` to end, sets $ds.
+finish_debug() {
+    for _ in $(seq 200); do kill -0 "$dbg_pid" 2>/dev/null || break; sleep 0.1; done
+    kill "$dbg_pid" 2>/dev/null
+    wait "$dbg_pid"; ds=$?; dbg_pid=
+}
+
+# gdbrun OUT COMMANDS...: one batch gdb session against $port (the
+# program: $prog, default gdbtarget).
 gdbrun() {
     local out=$1; shift
     local args=()
     for c in "$@"; do args+=(-ex "$c"); done
     timeout 60 gdb-multiarch -batch -nx -ex 'set architecture riscv:rv64' \
         -ex 'set sysroot /usr/riscv64-linux-gnu' -ex 'set pagination off' -ex 'set confirm off' \
-        -ex 'set breakpoint pending on' -ex "target remote :$port" "${args[@]}" "$target" \
+        -ex 'set breakpoint pending on' -ex "target remote :$port" "${args[@]}" "${prog:-$target}" \
         >"$out" 2>&1
 }
 
@@ -61,7 +74,7 @@ if start_debug; then
         'step' 'bt' 'finish' 'print counter' 'next' 'next' 'print t' 'info registers pc' \
         'stepi' 'info registers pc' 'monitor icount' 'break write' 'continue' 'bt' \
         'delete' 'continue'
-    wait "$dbg_pid"; ds=$?; dbg_pid=
+    finish_debug
     [ $ds = 7 ] && ok || { bad "debug: exit $ds, expected the recorded 7"; tail -5 dbg.err; }
     expect gdb1.out 'Breakpoint 1, main \(argc=1' "break main, continue"
     expect gdb1.out '^\$1 = 42$' "print a local"
@@ -86,7 +99,7 @@ fi
 if start_debug; then
     gdbrun gdb2.out 'break add' 'continue' 'detach'
     gdbrun gdb3.out 'info registers pc' 'bt 1' 'continue'
-    wait "$dbg_pid"; ds=$?; dbg_pid=
+    finish_debug
     [ $ds = 7 ] && ok || bad "reconnect: exit $ds, expected 7"
     expect gdb2.out 'Breakpoint 1, add' "reconnect: first session stops in add"
     expect gdb3.out '^#0  add \(a=42' "reconnect: the second session finds the same stop"
@@ -96,7 +109,7 @@ fi
 # Session 3: killing the process from gdb ends the session.
 if start_debug; then
     gdbrun gdb4.out 'break square' 'continue' 'kill'
-    wait "$dbg_pid"; ds=$?; dbg_pid=
+    finish_debug
     [ $ds = 0 ] && ok || bad "kill: exit $ds, expected 0"
     expect gdb4.out 'Breakpoint 1, square \(v=3\)' "kill: breakpoint in a static function"
 fi
@@ -105,7 +118,7 @@ fi
 # stub stops at the dynamic linker's library events), the monitor.
 if start_debug; then
     gdbrun gdb5.out 'break exit' 'continue' 'bt' 'monitor help' 'continue'
-    wait "$dbg_pid"; ds=$?; dbg_pid=
+    finish_debug
     [ $ds = 7 ] && ok || bad "pending: exit $ds, expected 7"
     expect gdb5.out 'Breakpoint 1, .* in exit \(\) from .*libc.so' "pending breakpoint in libc"
     expect gdb5.out '__libc_start_main' "backtrace inside libc"
@@ -120,11 +133,82 @@ for _ in $(seq 100); do grep -q 'target remote' dbg.out && break; sleep 0.05; do
 timeout 60 gdb-multiarch -batch -nx -ex 'set architecture riscv:rv64' \
     -ex 'set sysroot /usr/riscv64-linux-gnu' -ex "target remote $tmp/gdb.sock" \
     -ex 'break add' -ex 'continue' -ex 'continue' "$target" >gdb6.out 2>&1
-wait "$dbg_pid"; ds=$?; dbg_pid=
+finish_debug
 [ $ds = 7 ] && ok || bad "socket: exit $ds, expected 7"
 expect gdb6.out 'Breakpoint 1, add \(a=42' "socket: breakpoint"
 expect gdb6.out 'exited with code 07' "socket: the recorded exit"
 
+# The watchpoint / reverse-execution / thread sessions, on gdbwatch.
+"$reprise" record -o w.rpr "$wtarget" >wrec.out 2>wrec.err
+rs=$?
+[ $rs = 0 ] && ok || bad "record gdbwatch: exit $rs"
+expect wrec.out '^watched=30 other=42' "record gdbwatch: program output"
+wsum0=$(sha256sum w.rpr)
+prog=$wtarget
+
+# Session 6: watch a global: continue to its next writes (old and new
+# values, stopped right after the store), reverse-continue to the write
+# just crossed and to the one before, then forwards again.
+if start_debug w.rpr; then
+    gdbrun gdb7.out 'break main' 'continue' 'watch watched' 'continue' 'continue' \
+        'reverse-continue' 'reverse-continue' 'continue' 'delete' 'continue'
+    finish_debug
+    [ $ds = 0 ] && ok || { bad "watch: exit $ds, expected 0"; tail -5 dbg.err; }
+    expect_seq gdb7.out 'Hardware watchpoint 2: watched~~Old value = 0~New value = 10~bump \(i=1\) at [^~]*gdbwatch.c:20~' "watch: first write"
+    expect_seq gdb7.out 'Old value = 10~New value = 20~bump \(i=2\) at [^~]*gdbwatch.c:20~' "watch: next write"
+    expect_seq gdb7.out 'New value = 20~[^~]*~[^~]*~~Hardware watchpoint 2: watched~~Old value = 20~New value = 10~0x[0-9a-f]+ in bump \(i=2\) at [^~]*gdbwatch.c:19~' "reverse-continue: back across the write"
+    expect_seq gdb7.out 'Old value = 10~New value = 0~0x[0-9a-f]+ in bump \(i=1\) at [^~]*gdbwatch.c:19~' "reverse-continue: the previous write"
+    expect_seq gdb7.out 'New value = 0~[^~]*~[^~]*~~Hardware watchpoint 2: watched~~Old value = 0~New value = 10~bump \(i=1\)' "watch: forwards again after reverse"
+    expect gdb7.out 'exited normally' "watch: the recorded exit"
+    ! grep -q 'diverged' dbg.err dbg.out && ok || bad "watch: the replay diverged"
+fi
+
+# Session 7: reverse-stepi 5 times then stepi 5 times: the same pc and
+# registers; reverse-continue to a breakpoint hit and to the beginning;
+# monitor seek.
+if start_debug w.rpr; then
+    rsi=() si=()
+    for _ in 1 2 3 4 5; do rsi+=('reverse-stepi'); si+=('stepi'); done
+    gdbrun gdb8.out 'break bump' 'continue' 'continue' 'echo ==A==\n' 'info registers' \
+        'monitor icount' 'echo ==B==\n' "${rsi[@]}" 'echo ==C==\n' 'info registers' \
+        'monitor icount' "${si[@]}" 'echo ==D==\n' 'info registers' 'monitor icount' \
+        'echo ==E==\n' 'reverse-continue' 'reverse-continue' 'monitor seek 1000' \
+        'maint flush register-cache' 'monitor icount' 'delete' 'continue'
+    finish_debug
+    [ $ds = 0 ] && ok || { bad "reverse-stepi: exit $ds, expected 0"; tail -5 dbg.err; }
+    sed -n '/^==A==$/,/^==B==$/p' gdb8.out | grep -v '^==' >regs_a
+    sed -n '/^==C==$/,/^==D==$/p' gdb8.out | grep -v '^==' | sed -n '/^ra /,$p' >regs_c
+    sed -n '/^==D==$/,/^==E==$/p' gdb8.out | grep -v '^==' >regs_d
+    [ -s regs_a ] && cmp -s regs_a regs_d && ok || bad "reverse-stepi x5, stepi x5: different registers"
+    pa=$(grep -E '^pc ' regs_a | awk '{print $2}') pc=$(grep -E '^pc ' regs_c | awk '{print $2}')
+    [ -n "$pa" ] && [ -n "$pc" ] && [ "$pa" != "$pc" ] && ok || bad "reverse-stepi did not move the pc ($pa, $pc)"
+    ia=$(sed -n 's/^icount \([0-9]*\) .*/\1/p' regs_a) ic=$(sed -n 's/^icount \([0-9]*\) .*/\1/p' regs_c)
+    [ -n "$ia" ] && [ "$ic" = $((ia - 5)) ] && ok || bad "reverse-stepi x5: icount $ia -> $ic"
+    expect_seq gdb8.out '==E==~~Breakpoint 1, bump \(i=1\) at [^~]*gdbwatch.c:19' "reverse-continue to a breakpoint"
+    expect gdb8.out 'No more reverse-execution history' "reverse-continue to the beginning"
+    expect gdb8.out '^icount 1000 \(thread' "monitor seek"
+    expect gdb8.out 'exited normally' "reverse-stepi: the recorded exit"
+fi
+
+# Session 8: a breakpoint in a second thread, forwards and backwards.
+if start_debug w.rpr; then
+    gdbrun gdb9.out 'break worker' 'continue' 'info threads' 'next' 'next' 'print other' \
+        'reverse-continue' 'info threads' 'continue'
+    finish_debug
+    [ $ds = 0 ] && ok || { bad "thread: exit $ds, expected 0"; tail -5 dbg.err; }
+    expect gdb9.out 'Thread 2 hit Breakpoint 1, worker \(arg=0x' "breakpoint in a second thread"
+    expect gdb9.out '^\* 2 +Thread [0-9]+ +worker' "info threads: the second thread"
+    expect gdb9.out '^\$1 = 42$' "a global written by the second thread"
+    n=$(grep -c 'Thread 2 hit Breakpoint 1, worker' gdb9.out)
+    [ "$n" = 2 ] && ok || bad "reverse-continue in the second thread ($n hits)"
+    expect gdb9.out 'exited normally' "thread: the recorded exit"
+fi
+unset prog
+
+[ "$(sha256sum w.rpr)" = "$wsum0" ] && ok || bad "the gdbwatch recording changed"
+"$reprise" replay -q w.rpr >/dev/null 2>wrep.err
+rs=$?
+[ $rs = 0 ] && ok || { bad "replay of gdbwatch after debugging: exit $rs"; tail -3 wrep.err; }
 [ "$(sha256sum t.rpr)" = "$sum0" ] && ok || bad "the recording changed"
 "$reprise" replay -q t.rpr >/dev/null 2>rep.err
 rs=$?

@@ -67,6 +67,9 @@ void lx_thread_point(const struct lx_thread *t, struct lx_point *pt);
 void lx_thread_point_at(const struct lx_thread *t, uint64_t ticount, uint64_t pc,
                         struct lx_point *pt);
 struct lx_proc *lx_thread_proc(const struct lx_thread *t);
+/* The guest thread a cpu runs (for instrumentation callbacks, which get the
+ * cpu), or NULL if the cpu belongs to no thread of this personality. */
+struct lx_thread *lx_cpu_thread(struct vm_cpu *cpu);
 
 /* A guest memory range, in bytes. */
 struct lx_range {

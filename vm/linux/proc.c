@@ -327,6 +327,8 @@ void lx_thread_point_at(const struct lx_thread *t, uint64_t ticount, uint64_t pc
 
 struct lx_proc *lx_thread_proc(const struct lx_thread *t) { return t->proc; }
 
+struct lx_thread *lx_cpu_thread(struct vm_cpu *cpu) { return cpu ? cpu->user : NULL; }
+
 const char *lx_exe_path(const struct lx_proc *p) { return p->exe_path; }
 
 void lx_journal_start(struct lx_proc *p)

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# End-to-end checks of `reprise expand` and `reprise plugins`, with the
+# sqlite3 shell and binutils as oracles:
+#   - the insn trace holds exactly the instructions the replay retired;
+#   - the first executed pc is the program's ELF entry;
+#   - the stored disassembly agrees with riscv64-linux-gnu-objdump;
+#   - --from/--to limit the rows to exactly the window;
+#   - mem: every read returns the last write to the same bytes;
+#   - bad plugin names, arguments and API versions give clear errors.
+#   test_expand.sh REPRISE STATIC_SAMPLE BAD_VERSION_PLUGIN THREADED_SAMPLE
+set -u
+reprise=$(realpath "$1") sample=$(realpath "$2") badver=$(realpath "$3")
+threaded=$(realpath "$4")
+pass=0 fail=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+check() { # name, expected status, command...
+    local name=$1 want=$2; shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+    if [ "$got" = "$want" ]; then ok; else bad "$name: exit $got, want $want"; cat "$tmp/err"; fi
+}
+expect_grep() { # name, pattern, file
+    if grep -q -- "$2" "$3"; then ok; else bad "$1: no '$2' in:"; head -5 "$3"; fi
+}
+same() { # name, got, want
+    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
+}
+q() { sqlite3 "$@"; }
+
+command -v sqlite3 >/dev/null || { echo "sqlite3 not installed: skipped"; exit 77; }
+
+check "record" 0 "$reprise" record -o s.rpr "$sample"
+check "replay" 0 "$reprise" replay -q s.rpr
+replayed=$(sed -n 's/.*replayed s.rpr: \([0-9]*\) instructions.*/\1/p' "$tmp/err")
+[ -n "$replayed" ] || bad "replay printed no instruction count"
+
+check "plugins" 0 "$reprise" plugins
+expect_grep "plugins lists insn" "^insn " "$tmp/out"
+expect_grep "plugins lists mem" "^mem " "$tmp/out"
+check "plugins mem" 0 "$reprise" plugins mem
+expect_grep "mem arguments" "reads=bool (default true)" "$tmp/out"
+
+check "expand insn+mem" 0 "$reprise" expand s.rpr -o t.db -p insn -p mem
+same "instructions = replay's count" "$(q t.db 'select sum(n_insns) from block_exec')" "$replayed"
+same "insn_exec rows = replay's count" "$(q t.db 'select count(*) from insn_exec')" "$replayed"
+same "insn_exec icounts are 0..n-1" \
+    "$(q t.db 'select count(distinct icount), min(icount), max(icount) from insn_exec')" \
+    "$replayed|0|$((replayed-1))"
+entry=$(riscv64-linux-gnu-readelf -h "$sample" | awk '/Entry point/ {print $4}')
+same "first pc is the entry" "$(q t.db 'select pc from insn_exec where icount = 0')" \
+    "$((entry))"
+same "meta names the recording" "$(q t.db "select value from meta where key = 'recording'")" \
+    "s.rpr"
+same "plugin args stored" "$(q t.db "select name || '=' || value from plugin_arg order by name")" \
+    "$(printf 'reads=true\nwrites=true')"
+
+# Disassembly of every distinct executed instruction against objdump.
+riscv64-linux-gnu-objdump -d "$sample" |
+    awk -F'\t' '/^ *[0-9a-f]+:\t/ { a=$1; sub(/^ */,"",a); sub(/:$/,"",a);
+        d=$3; if ($4 != "") d=d "\t" $4; sub(/ *#.*/,"",d); sub(/ *<.*>$/,"",d);
+        print a "\t" d }' | sort -u > objdump.txt
+q -separator $'\t' t.db "select distinct printf('%x', pc), disasm from block_insn" |
+    sort -u > ours.txt
+nours=$(wc -l < ours.txt)
+diffs=$(comm -23 ours.txt objdump.txt | wc -l)
+if [ "$nours" -gt 100 ] && [ "$diffs" = 0 ]; then ok; else
+    bad "disassembly: $diffs of $nours instructions differ from objdump:"
+    comm -23 ours.txt objdump.txt | head -5; fi
+same "a known instruction" \
+    "$(q t.db "select disasm from block_insn where pc = $((entry)) limit 1")" \
+    "$(awk -v a="$(printf '%x' "$entry")" 'index($0, a "\t") == 1 {print substr($0, length(a) + 2)}' objdump.txt)"
+
+# Memory: a read returns the value of the last write to exactly its bytes,
+# when no other write overlapped them since and no system call ran in
+# between (the kernel's writes are not guest memory accesses).
+nread=$(q t.db 'select count(*) from mem where kind = 1')
+[ "$nread" -gt 100 ] && ok || bad "mem: only $nread reads"
+mism=$(q t.db "
+  create temp table sc as select icount from insn_exec where class & 128;
+  with r as (select icount, addr, size, value from mem where kind = 1),
+  c as (select r.value rv,
+     (select w.value from mem w where w.kind in (2,3) and w.addr = r.addr and w.size = r.size
+       and w.icount < r.icount order by w.icount desc limit 1) wv,
+     (select max(w.icount) from mem w where w.kind in (2,3) and w.addr < r.addr + r.size
+       and w.addr + w.size > r.addr and w.icount < r.icount) lastov,
+     (select max(w.icount) from mem w where w.kind in (2,3) and w.addr = r.addr
+       and w.size = r.size and w.icount < r.icount) lastex,
+     r.icount ri
+   from r),
+  k as (select * from c where wv is not null and lastov = lastex
+        and not exists (select 1 from sc where sc.icount between c.lastex and c.ri))
+  select sum(wv <> rv), count(*) from k")
+checked=${mism#*|}; mism=${mism%|*}
+if [ "$mism" = 0 ] && [ "$checked" -gt 50 ]; then ok; else
+    bad "mem: $mism of $checked reads differ from the last write"; fi
+same "mem rows in the icount range" \
+    "$(q t.db "select count(*) from mem where icount < 0 or icount >= $replayed")" "0"
+
+# A window.
+from=1000 to=5000
+check "expand window" 0 "$reprise" expand s.rpr -o w.db --from $from --to $to -p insn -p mem
+same "window rows" "$(q w.db 'select count(*), min(icount), max(icount) from insn_exec')" \
+    "$((to-from))|$from|$((to-1))"
+same "window rows agree with the full trace" \
+    "$(q w.db 'select group_concat(pc) from (select pc from insn_exec order by icount)')" \
+    "$(q t.db "select group_concat(pc) from (select pc from insn_exec where icount >= $from and icount < $to order by icount)")"
+same "window mem rows" \
+    "$(q w.db 'select count(*) from mem')" \
+    "$(q t.db "select count(*) from mem where icount >= $from and icount < $to")"
+same "window in meta" "$(q w.db "select group_concat(value) from meta where key in ('from','to')")" \
+    "$from,$to"
+
+# Several threads: every instruction of every thread, each icount once.
+check "record threads" 0 "$reprise" record -o m.rpr "$threaded"
+check "replay threads" 0 "$reprise" replay -q m.rpr
+mreplayed=$(sed -n 's/.*replayed m.rpr: \([0-9]*\) instructions.*/\1/p' "$tmp/err")
+check "expand threads" 0 "$reprise" expand m.rpr -o m.db
+same "threads: instructions = replay's count" \
+    "$(q m.db 'select count(*), count(distinct icount), min(icount), max(icount) from insn_exec')" \
+    "$mreplayed|$mreplayed|0|$((mreplayed-1))"
+nthreads=$(q m.db 'select count(distinct thread) from block_exec')
+[ "$nthreads" -gt 1 ] && ok || bad "threads: only $nthreads thread(s) in the trace"
+
+# Errors.
+check "unknown plugin" 1 "$reprise" expand s.rpr -o e.db -p nosuch
+expect_grep "unknown plugin named" "unknown plugin 'nosuch'" "$tmp/err"
+check "bad plugin version" 1 "$reprise" expand s.rpr -o e.db -p "$badver"
+expect_grep "version mismatch explained" "API version 999, this reprise provides version 1" "$tmp/err"
+check "plugins bad version" 1 "$reprise" plugins "$badver"
+check "unknown argument" 1 "$reprise" expand s.rpr -o e.db -p mem:colour=red
+expect_grep "unknown argument named" "plugin mem has no argument 'colour'" "$tmp/err"
+check "bad argument value" 1 "$reprise" expand s.rpr -o e.db -p mem:reads=perhaps
+expect_grep "bad value named" "argument reads wants true or false, not 'perhaps'" "$tmp/err"
+check "not a plugin" 1 "$reprise" expand s.rpr -o e.db -p /bin/true
+check "no output" 2 "$reprise" expand s.rpr
+check "empty window" 2 "$reprise" expand s.rpr -o e.db --from 10 --to 10
+check "output is the recording" 2 "$reprise" expand s.rpr -o s.rpr
+check "recording kept" 0 "$reprise" replay -q s.rpr
+check "missing recording" 1 "$reprise" expand nope.rpr -o e.db
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
