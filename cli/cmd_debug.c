@@ -40,6 +40,66 @@ static void debug_usage(FILE *out)
             "be read; 2 for a bad command line.\n");
 }
 
+/* `monitor events`: the recorded events around a point. */
+struct events_ctx {
+    struct rpr_reader *rd;
+    uint32_t stream;
+};
+
+static const char *event_kind_name(unsigned kind)
+{
+    switch (kind) {
+#define RPR_KIND(NAME, name, num, desc, FIELDS) case num: return #name;
+#include "kinds.def"
+#undef RPR_KIND
+    default: return "?";
+    }
+}
+
+/* Appends one line for an event to buf (len: what it holds so far). */
+static void append_event(char *buf, size_t n, size_t *len, unsigned kind, const struct rpr_point *at)
+{
+    if (*len >= n) return;
+    *len += (size_t)snprintf(buf + *len, n - *len, "  icount %" PRIu64 " thread %u pc 0x%" PRIx64 ": %s\n",
+                             at->icount, at->tid, at->pc, event_kind_name(kind));
+}
+
+/* Lists the 3 events before process instruction count icount and the 3
+ * from it on (gdbstub_config.events). */
+static void list_events(void *vctx, uint64_t icount, char *buf, size_t n)
+{
+    struct events_ctx *c = vctx;
+    struct rpr_iter *it;
+    size_t len = 0;
+    buf[0] = 0;
+    if (rpr_iter_open(c->rd, c->stream, NULL, &it)) {
+        snprintf(buf, n, "cannot read the recording: %s\n", rpr_reader_errmsg(c->rd));
+        return;
+    }
+    struct { unsigned kind; struct rpr_point at; } before[3];
+    size_t nb = 0, after = 0;
+    const struct rpr_event *ev;
+    while (after < 3 && rpr_iter_next(it, &ev) == RPR_OK) {
+        if (ev->at.icount < icount) {
+            if (nb == 3) memmove(before, before + 1, 2 * sizeof before[0]), nb = 2;
+            before[nb].kind = ev->kind;
+            before[nb++].at = ev->at;
+            continue;
+        }
+        if (!after++) {
+            for (size_t i = 0; i < nb; i++) append_event(buf, n, &len, before[i].kind, &before[i].at);
+            if (len < n) len += (size_t)snprintf(buf + len, n - len, "-> here: icount %" PRIu64 "\n", icount);
+        }
+        append_event(buf, n, &len, ev->kind, &ev->at);
+    }
+    if (!after) {
+        for (size_t i = 0; i < nb; i++) append_event(buf, n, &len, before[i].kind, &before[i].at);
+        if (len < n)
+            snprintf(buf + len, n - len, "-> here: icount %" PRIu64 " (no later event)\n", icount);
+    }
+    rpr_iter_close(it);
+}
+
 /* A NULL-terminated copy of a JSON array of strings. */
 static char **strings_of(const json_t *a, int *count)
 {
@@ -132,6 +192,17 @@ int cmd_debug(int argc, char **argv)
     }
     gc.program = program;
     gc.sysroot = sysroot;
+    struct events_ctx ectx = { .rd = rd, .stream = ro.stream };
+    if (!ectx.stream) {
+        struct rpr_stream_info si;
+        for (size_t i = 0; i < rpr_reader_stream_count(rd); i++)
+            if (rpr_reader_stream(rd, i, &si) == 0 && !si.parent) {
+                ectx.stream = si.id;
+                break;
+            }
+    }
+    gc.events = list_events;
+    gc.events_ctx = &ectx;
     if (gdbstub_create(&gc, port, &g, err, sizeof err)) {
         cli_error("debug", "%s", err);
         goto out;

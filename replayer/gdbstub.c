@@ -22,15 +22,24 @@
  *   Guest memory is never written (no ebreak is planted) and nothing the
  *   guest executes is altered: breakpoints cannot cause a divergence.
  *
- * Reverse execution (a later stage) plugs in at the same two places: a
- * checkpoint is taken at a safe point (fork of the whole replaying process,
- * or a snapshot of lx_proc + guest memory + the reader position); `bc`/`bs`
- * and `monitor seek` restore the latest checkpoint before the target point
- * and replay forward with next_stop bounding the budget to land exactly on
- * the wanted (tid, ticount), with breakpoint hits noted, not served, on the
- * way (the last hit before the start point is where bc stops). The stop
- * state (stop_tid, stop_ticount) is already expressed as an execution
- * point for that purpose.
+ * - Watchpoints: while any exist, blocks are instrumented from their
+ *   first memory instruction on; the callback computes the access of the
+ *   instruction about to execute (address from its registers, size from its
+ *   encoding) and stops before it on a hit (gdb's riscv watchpoints are
+ *   "nonsteppable": gdb steps the access itself, then compares values).
+ *
+ * Reverse execution re-replays from the beginning (no checkpoints yet; see
+ * docs/debug.md): `bc`, `bs` and `monitor seek` halt the run and
+ * cmd_debug builds a fresh process and replay port over the same
+ * recording. The restarted run is in M_SCAN (run up to the point the
+ * command started from, every budget bounded so that it lands exactly on
+ * its process instruction count, noting breakpoint hits, watched accesses
+ * or, for bs, the stepped thread's previous point) and then M_SEEK (restart
+ * again and run exactly to the last hit noted). A stop point is the
+ * process's instruction count plus the thread shown to gdb: runs that
+ * start alike reach the same state at the same count. Checkpoints (fork of
+ * the replaying process at safe points) would shorten both runs; they
+ * would be taken in w_next_stop and resumed where cmd_debug restarts.
  */
 #include "gdbstub.h"
 #include "isa.h"
@@ -78,6 +87,8 @@ struct gdbstub {
     char *program, *sysroot, *socket_path;
     FILE *info;
     bool verbose;
+    void (*events)(void *ctx, uint64_t icount, char *buf, size_t n);
+    void *events_ctx;
     int lfd, cfd, lport;
     bool noack;
     struct lx_proc *p;
@@ -754,11 +765,25 @@ static enum act monitor(struct gdbstub *g, const char *hex)
             g->owe_ok = true;
             return ACT_RESTART;
         }
+    } else if (!strcmp(cmd, "events")) {
+        if (!g->events || g->exited) {
+            console(g, g->exited ? "the process has ended\n" : "no event list\n");
+        } else {
+            char *buf = malloc(4096);
+            if (buf) {
+                g->events(g->events_ctx, g->stop_icount, buf, 4096);
+                /* console packets carry at most ~900 bytes each */
+                for (size_t off = 0, len = strlen(buf); off < len; off += 400)
+                    console(g, "%.400s", buf + off);
+                free(buf);
+            }
+        }
     } else if (!strcmp(cmd, "help") || !cmd[0]) {
         console(g, "reprise monitor commands:\n"
                    "  icount        the current execution point (process and thread instruction counts)\n"
                    "  seek ICOUNT   replay from the start to that process instruction count\n"
                    "                (then 'maint flush register-cache' so that gdb rereads)\n"
+                   "  events        the recorded events just before and after this point\n"
                    "  help          this list\n");
     } else {
         console(g, "unknown monitor command '%s' (try 'monitor help')\n", cmd);
@@ -1211,6 +1236,8 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct lx_port *inner, stru
     g->socket_path = cfg->socket_path ? strdup(cfg->socket_path) : NULL;
     g->info = cfg->info;
     g->verbose = cfg->verbose;
+    g->events = cfg->events;
+    g->events_ctx = cfg->events_ctx;
     g->resume_tid = -1;
     const struct lx_port_ops *io = inner->ops;
     g->ops = (struct lx_port_ops){

@@ -48,6 +48,11 @@ struct gdbstub_config {
     const char *socket_path;  /* if not NULL: listen on this Unix socket instead */
     FILE *info;               /* where the listening address and the gdb command go */
     bool verbose;             /* log every packet to stderr */
+    /* Optional (`monitor events`): writes a description of the recorded
+     * events just before and from process instruction count icount to buf
+     * (NUL-terminated, at most n bytes). */
+    void (*events)(void *ctx, uint64_t icount, char *buf, size_t n);
+    void *events_ctx;
 };
 
 /* Creates a stub wrapping the replay port `inner` (not owned) and starts

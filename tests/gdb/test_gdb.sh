@@ -6,7 +6,8 @@
 # the replay undiverged; gdb can disconnect and a second gdb reconnect.
 # On a recording of gdbwatch: watchpoints forwards and backwards,
 # reverse-stepi then stepi back to the same registers, reverse-continue to
-# breakpoints and to the beginning, `monitor seek`, a second thread.
+# breakpoints and to the beginning, `monitor seek` and `events`, a second
+# thread.
 #   test_gdb.sh REPRISE GDBTARGET GDBWATCH
 set -u
 reprise=$(realpath "$1") target=$(realpath "$2") wtarget=$(realpath "$3")
@@ -36,6 +37,7 @@ sum0=$(sha256sum t.rpr)
 
 # start_debug [FILE]: starts `reprise debug` in the background, sets $port.
 start_debug() {
+    rm -f dbg.out  # else the loop below may read the previous session's port
     "$reprise" debug "${1:-t.rpr}" >dbg.out 2>dbg.err &
     dbg_pid=$!
     port=
@@ -127,6 +129,7 @@ if start_debug; then
 fi
 
 # Session 5: over a Unix socket.
+rm -f dbg.out
 "$reprise" debug --socket "$tmp/gdb.sock" t.rpr >dbg.out 2>dbg.err &
 dbg_pid=$!
 for _ in $(seq 100); do grep -q 'target remote' dbg.out && break; sleep 0.05; done
@@ -173,7 +176,7 @@ if start_debug w.rpr; then
         'monitor icount' 'echo ==B==\n' "${rsi[@]}" 'echo ==C==\n' 'info registers' \
         'monitor icount' "${si[@]}" 'echo ==D==\n' 'info registers' 'monitor icount' \
         'echo ==E==\n' 'reverse-continue' 'reverse-continue' 'monitor seek 1000' \
-        'maint flush register-cache' 'monitor icount' 'delete' 'continue'
+        'maint flush register-cache' 'monitor icount' 'monitor events' 'delete' 'continue'
     finish_debug
     [ $ds = 0 ] && ok || { bad "reverse-stepi: exit $ds, expected 0"; tail -5 dbg.err; }
     sed -n '/^==A==$/,/^==B==$/p' gdb8.out | grep -v '^==' >regs_a
@@ -187,6 +190,7 @@ if start_debug w.rpr; then
     expect_seq gdb8.out '==E==~~Breakpoint 1, bump \(i=1\) at [^~]*gdbwatch.c:19' "reverse-continue to a breakpoint"
     expect gdb8.out 'No more reverse-execution history' "reverse-continue to the beginning"
     expect gdb8.out '^icount 1000 \(thread' "monitor seek"
+    expect_seq gdb8.out '~-> here: icount 1000~  icount [0-9]+ thread [0-9]+ pc 0x[0-9a-f]+: [a-z_]+~' "monitor events"
     expect gdb8.out 'exited normally' "reverse-stepi: the recorded exit"
 fi
 
