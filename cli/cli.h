@@ -50,6 +50,25 @@ int cli_dump_print(struct rpr_reader *r, FILE *out, FILE *err, const struct cli_
 /* Name of a riscv64 (asm-generic) syscall number, or NULL. */
 const char *cli_syscall_name(uint64_t nr);
 
+/* The guest a recording was made of, from its metadata: what replay,
+ * debug and expand need to start the same process again. */
+struct cli_guest {
+    const char *program;   /* borrowed from the metadata */
+    const char *sysroot;   /* borrowed; NULL: the default */
+    int argc;
+    char **argv, **envp;   /* owned: cli_guest_free */
+    uint64_t chaos_seed;   /* 0: no chaos */
+};
+struct lx_port;
+struct lx_config;
+typedef struct json_t json_t;
+/* Fills g from a recording's metadata. -1 (with a message naming cmd and
+ * file) if it lacks the program or its arguments. */
+int cli_guest_load(const char *cmd, const char *file, const json_t *meta, struct cli_guest *g);
+void cli_guest_free(struct cli_guest *g);
+/* An lx_config that starts g with the given port (other fields zero). */
+void cli_guest_config(const struct cli_guest *g, struct lx_port *port, struct lx_config *cfg);
+
 /* Seconds on the monotonic clock, for the timing in summary lines. */
 double cli_now(void);
 

@@ -100,26 +100,6 @@ static void list_events(void *vctx, uint64_t icount, char *buf, size_t n)
     rpr_iter_close(it);
 }
 
-/* A NULL-terminated copy of a JSON array of strings. */
-static char **strings_of(const json_t *a, int *count)
-{
-    size_t n = json_is_array(a) ? json_array_size(a) : 0;
-    char **v = calloc(n + 1, sizeof *v);
-    if (!v) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        const char *s = json_string_value(json_array_get(a, i));
-        v[i] = strdup(s ? s : "");
-    }
-    if (count) *count = (int)n;
-    return v;
-}
-
-static void free_strings(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++) free(v[i]);
-    free(v);
-}
-
 int cmd_debug(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -171,27 +151,20 @@ int cmd_debug(int argc, char **argv)
         return CLI_FAIL;
     }
     const json_t *meta = rpr_reader_meta(rd);
-    const char *program = json_string_value(json_object_get(meta, "program"));
-    const char *sysroot = json_string_value(json_object_get(meta, "sysroot"));
-    int gargc = 0;
-    char **gargv = strings_of(json_object_get(meta, "argv"), &gargc);
-    char **genvp = strings_of(json_object_get(meta, "envp"), NULL);
+    struct cli_guest guest;
     int status = CLI_FAIL;
     struct lx_port *port = NULL;
     struct gdbstub *g = NULL;
     struct lx_proc *proc = NULL;
-    if (!program || !gargv || !genvp) {
-        cli_error("debug", "%s: the recording's metadata lacks the program or its arguments",
-                  file);
-        goto out;
-    }
+    if (cli_guest_load("debug", file, meta, &guest)) goto out;
+    const char *program = guest.program;
     if (rep_port_create(rd, &ro, &port, err, sizeof err)) {
         cli_error("debug", "%s: %s", file, err);
         port = NULL;
         goto out;
     }
     gc.program = program;
-    gc.sysroot = sysroot;
+    gc.sysroot = guest.sysroot;
     struct events_ctx ectx = { .rd = rd, .stream = ro.stream };
     if (!ectx.stream) {
         struct rpr_stream_info si;
@@ -207,11 +180,9 @@ int cmd_debug(int argc, char **argv)
         cli_error("debug", "%s", err);
         goto out;
     }
-    const char *seed = json_string_value(json_object_get(meta, "chaos_seed"));
-    struct lx_config cfg = { .path = program, .argc = gargc, .argv = gargv, .envp = genvp,
-                             .sysroot = sysroot, .port = gdbstub_port(g),
-                             .instrument = gdbstub_instrument(g),
-                             .chaos_seed = seed ? strtoull(seed, NULL, 16) : 0 };
+    struct lx_config cfg;
+    cli_guest_config(&guest, gdbstub_port(g), &cfg);
+    cfg.instrument = gdbstub_instrument(g);
     struct lx_exit ex = { 0 };
     int rc;
     for (;;) {
@@ -253,8 +224,7 @@ out:
     if (port) port->ops->destroy(port);
     gdbstub_destroy(g);
     lx_destroy(proc);
-    free_strings(gargv);
-    free_strings(genvp);
+    cli_guest_free(&guest);
     rpr_reader_close(rd);
     return status;
 }

@@ -53,25 +53,6 @@ static void expand_usage(FILE *out)
             "failed; 3 if the replay diverged; 2 for a bad command line.\n");
 }
 
-static char **strings_of(const json_t *a, int *count)
-{
-    size_t n = json_is_array(a) ? json_array_size(a) : 0;
-    char **v = calloc(n + 1, sizeof *v);
-    if (!v) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        const char *s = json_string_value(json_array_get(a, i));
-        v[i] = strdup(s ? s : "");
-    }
-    if (count) *count = (int)n;
-    return v;
-}
-
-static void free_strings(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++) free(v[i]);
-    free(v);
-}
-
 static int parse_count(const char *what, const char *s, uint64_t *out)
 {
     char *end;
@@ -157,23 +138,15 @@ int cmd_expand(int argc, char **argv)
     struct tracer *tr = NULL;
     struct lx_port *port;
     struct lx_proc *proc = NULL;
-    char **gargv = NULL, **genvp = NULL;
+    struct cli_guest guest = { 0 };
 
     if (rpr_reader_open(file, &rd, err, sizeof err)) {
         cli_error("expand", "%s", err);
         return CLI_FAIL;
     }
     const json_t *meta = rpr_reader_meta(rd);
-    const char *program = json_string_value(json_object_get(meta, "program"));
-    const char *sysroot = json_string_value(json_object_get(meta, "sysroot"));
-    int gargc = 0;
-    gargv = strings_of(json_object_get(meta, "argv"), &gargc);
-    genvp = strings_of(json_object_get(meta, "envp"), NULL);
-    if (!program || !gargv || !genvp) {
-        cli_error("expand", "%s: the recording's metadata lacks the program or its arguments",
-                  file);
-        goto out;
-    }
+    if (cli_guest_load("expand", file, meta, &guest)) goto out;
+    const char *program = guest.program;
     if (tracer_create(output, &tp, &tr, err, sizeof err)) {
         cli_error("expand", "%s", err);
         goto out;
@@ -201,11 +174,9 @@ int cmd_expand(int argc, char **argv)
         cli_error("expand", "%s: %s", file, err);
         goto out;
     }
-    const char *seed = json_string_value(json_object_get(meta, "chaos_seed"));
-    struct lx_config cfg = { .path = program, .argc = gargc, .argv = gargv, .envp = genvp,
-                             .sysroot = sysroot, .port = port,
-                             .instrument = tracer_instrument(tr),
-                             .chaos_seed = seed ? strtoull(seed, NULL, 16) : 0 };
+    struct lx_config cfg;
+    cli_guest_config(&guest, port, &cfg);
+    cfg.instrument = tracer_instrument(tr);
     double t0 = cli_now();
     struct lx_exit ex = { 0 };
     int rc = lx_create(&cfg, &proc, err, sizeof err);
@@ -239,8 +210,7 @@ int cmd_expand(int argc, char **argv)
 out:
     lx_destroy(proc);
     tracer_destroy(tr);
-    free_strings(gargv);
-    free_strings(genvp);
+    cli_guest_free(&guest);
     rpr_reader_close(rd);
     return status;
 }

@@ -37,26 +37,6 @@ static void replay_usage(FILE *out)
             "be read or was cut short; 2 for a bad command line.\n");
 }
 
-/* A NULL-terminated copy of a JSON array of strings. */
-static char **strings_of(const json_t *a, int *count)
-{
-    size_t n = json_is_array(a) ? json_array_size(a) : 0;
-    char **v = calloc(n + 1, sizeof *v);
-    if (!v) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        const char *s = json_string_value(json_array_get(a, i));
-        v[i] = strdup(s ? s : "");
-    }
-    if (count) *count = (int)n;
-    return v;
-}
-
-static void free_strings(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++) free(v[i]);
-    free(v);
-}
-
 int cmd_replay(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -110,31 +90,21 @@ int cmd_replay(int argc, char **argv)
         fprintf(stderr, "reprise: replay: %s was not closed cleanly (recovered); replaying what "
                         "it holds\n", file);
     const json_t *meta = rpr_reader_meta(rd);
-    const char *program = json_string_value(json_object_get(meta, "program"));
-    const char *sysroot = json_string_value(json_object_get(meta, "sysroot"));
-    int gargc = 0;
-    char **gargv = strings_of(json_object_get(meta, "argv"), &gargc);
-    char **genvp = strings_of(json_object_get(meta, "envp"), NULL);
-    if (!program || !gargv || !genvp) {
-        cli_error("replay", "%s: the recording's metadata lacks the program or its arguments",
-                  file);
-        free_strings(gargv);
-        free_strings(genvp);
+    struct cli_guest guest;
+    if (cli_guest_load("replay", file, meta, &guest)) {
         rpr_reader_close(rd);
         return CLI_FAIL;
     }
+    const char *program = guest.program;
     struct lx_port *port;
     if (rep_port_create(rd, &ro, &port, err, sizeof err)) {
         cli_error("replay", "%s: %s", file, err);
-        free_strings(gargv);
-        free_strings(genvp);
+        cli_guest_free(&guest);
         rpr_reader_close(rd);
         return CLI_FAIL;
     }
-    const char *seed = json_string_value(json_object_get(meta, "chaos_seed"));
-    struct lx_config cfg = { .path = program, .argc = gargc, .argv = gargv, .envp = genvp,
-                             .sysroot = sysroot, .port = port,
-                             .chaos_seed = seed ? strtoull(seed, NULL, 16) : 0 };
+    struct lx_config cfg;
+    cli_guest_config(&guest, port, &cfg);
     double t0 = cli_now();
     struct lx_proc *proc = NULL;
     struct lx_exit ex = { 0 };
@@ -168,8 +138,7 @@ int cmd_replay(int argc, char **argv)
             secs > 0 ? (double)icount / secs / 1e6 : 0.0,
             res.diverged ? " (DIVERGED)" : "");
     lx_destroy(proc);
-    free_strings(gargv);
-    free_strings(genvp);
+    cli_guest_free(&guest);
     rpr_reader_close(rd);
     return status;
 }

@@ -4,6 +4,8 @@
 #include "cli.h"
 #include "linux.h"
 
+#include <jansson.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,4 +60,60 @@ double cli_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A NULL-terminated copy of a JSON array of strings. */
+static char **strings_of(const json_t *a, int *count)
+{
+    size_t n = json_is_array(a) ? json_array_size(a) : 0;
+    char **v = calloc(n + 1, sizeof *v);
+    if (!v) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(a, i));
+        v[i] = strdup(s ? s : "");
+        if (!v[i]) {
+            while (i--) free(v[i]);
+            free(v);
+            return NULL;
+        }
+    }
+    if (count) *count = (int)n;
+    return v;
+}
+
+static void free_strings(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++) free(v[i]);
+    free(v);
+}
+
+int cli_guest_load(const char *cmd, const char *file, const json_t *meta, struct cli_guest *g)
+{
+    memset(g, 0, sizeof *g);
+    g->program = json_string_value(json_object_get(meta, "program"));
+    g->sysroot = json_string_value(json_object_get(meta, "sysroot"));
+    g->argv = strings_of(json_object_get(meta, "argv"), &g->argc);
+    g->envp = strings_of(json_object_get(meta, "envp"), NULL);
+    const char *seed = json_string_value(json_object_get(meta, "chaos_seed"));
+    g->chaos_seed = seed ? strtoull(seed, NULL, 16) : 0;
+    if (!g->program || !g->argv || !g->envp) {
+        cli_error(cmd, "%s: the recording's metadata lacks the program or its arguments", file);
+        cli_guest_free(g);
+        return -1;
+    }
+    return 0;
+}
+
+void cli_guest_free(struct cli_guest *g)
+{
+    free_strings(g->argv);
+    free_strings(g->envp);
+    g->argv = g->envp = NULL;
+}
+
+void cli_guest_config(const struct cli_guest *g, struct lx_port *port, struct lx_config *cfg)
+{
+    *cfg = (struct lx_config){ .path = g->program, .argc = g->argc, .argv = g->argv,
+                               .envp = g->envp, .sysroot = g->sysroot, .port = port,
+                               .chaos_seed = g->chaos_seed };
 }
