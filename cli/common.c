@@ -14,6 +14,16 @@
 #include <time.h>
 
 /* Finds PROGRAM like a shell: as given if it has a '/', else in $PATH. */
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "reprise: %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 int cli_find_program(const char *name, char *out, size_t n)
 {
     if (strchr(name, '/')) {

@@ -27,16 +27,6 @@ static const struct subcommand commands[] = {
     { "dump", cmd_dump, "print the events of a recording in order" },
 };
 
-void cli_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "reprise: %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
 static void usage(FILE *out)
 {
     fprintf(out,

@@ -16,16 +16,6 @@
 #include "cli.h"
 #include "log.h"
 
-void cli_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "reprise: %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
 static char path[512];
 static uint8_t *file;
 static size_t file_len;
