@@ -21,7 +21,7 @@ static const struct subcommand commands[] = {
     { "replay", cmd_replay, "re-execute a recording exactly" },
     { "expand", cmd_expand, "replay a recording with tracer plugins into an SQLite trace" },
     { "plugins", cmd_plugins, "list the tracer plugins and their arguments" },
-    { "debug", cmd_debug, "serve a replay to gdb (breakpoints, stepping, threads)" },
+    { "debug", cmd_debug, "serve a replay to gdb: breakpoints, watchpoints, stepping, reverse execution" },
     { "disas", cmd_disas, "disassemble the code of a riscv64 ELF file (objdump -d format)" },
     { "info", cmd_info, "describe a recording: metadata, streams, sizes, damage" },
     { "dump", cmd_dump, "print the events of a recording in order" },
