@@ -236,15 +236,130 @@ void reprise_insn_on_mem(struct reprise_insn *insn, reprise_mem_cb cb, void *uda
  * (the cheapest observation; the counter belongs to the plugin). */
 void reprise_insn_count(struct reprise_insn *insn, uint64_t *counter);
 
+/* The register the instruction writes, in the numbering of
+ * reprise_reg_read (1..31 for x1..x31, 33..64 for f0..f31), or 0 if it
+ * writes none (stores, branches, rd = x0). Derived from the operand column
+ * of the ISA table (vm/riscv/insns.def): an rd operand is written. */
+unsigned reprise_insn_dest(const struct reprise_insn *insn);
+
 /* ---- execution time ---- */
 
-/* Integer register x0..x31 (RISC-V numbering; 32 is the pc) of the thread
- * executing the callback (cpu from struct reprise_point). Returns 0 for an
- * unknown register or a NULL cpu. */
+/* Register numbering of reprise_reg_read. */
+#define REPRISE_REG_PC 32      /* the pc */
+#define REPRISE_REG_F0 33      /* f0..f31 are 33..64, as raw 64-bit patterns */
+#define REPRISE_REG_FCSR 65    /* fcsr: frm << 5 | fflags */
+
+/* Register `reg` of the thread executing the callback (cpu from struct
+ * reprise_point): x0..x31 (RISC-V numbering), REPRISE_REG_PC, f0..f31 from
+ * REPRISE_REG_F0, REPRISE_REG_FCSR. Inside an instruction callback the
+ * value is the one before that instruction; in runtime-event callbacks,
+ * the thread's state at the event. Returns 0 for an unknown register or a
+ * NULL cpu. */
 uint64_t reprise_reg_read(struct reprise_cpu *cpu, unsigned reg);
 
-/* Called once when the expansion ends (end of the window or of the
- * process), before the host commits: the last chance to emit rows. */
+/* Reads len bytes of guest memory at guest address addr, as the thread of
+ * cpu sees it (mapped pages, any permission; reading never changes the
+ * replay). Returns the number of bytes copied to buf: len, or fewer where
+ * the range stops being mapped. */
+size_t reprise_mem_read(struct reprise_cpu *cpu, uint64_t addr, void *buf, size_t len);
+
+/* Name of a riscv64 (asm-generic) system call number ("openat"), NULL if
+ * reprise does not know it. */
+const char *reprise_syscall_name(long nr);
+
+/* ---- runtime events ----
+ *
+ * Each callback receives the execution point of the event: the thread, its
+ * pc and the process instruction count at the event; point.cpu reads that
+ * thread's registers and memory during the callback (NULL for events of a
+ * thread that no longer runs, e.g. process exit). Like every other callback,
+ * they are reported only inside the expansion window and its filters. */
+
+/* A guest memory range (guest addresses, bytes). */
+struct reprise_range {
+    uint64_t addr, len;
+};
+
+/* A system call. At enter, point.icount counts the ecall as retired (the
+ * point just after it); `ret`, `written` are unset. At exit, `ret` is the
+ * value returned in a0 (negative errno on failure; a restart code
+ * -512..-516 when a signal interrupted it and it will be executed again),
+ * `enter_icount` the icount of its enter event, `written` the guest memory
+ * the call wrote (the kernel's writes on the guest's behalf, in write
+ * order; valid during the callback), and `read` (at enter and exit) the
+ * input buffers the call reads, for calls reprise knows the buffers of
+ * (write, pwrite64, sendto, ...; empty otherwise). */
+struct reprise_syscall {
+    long nr;
+    const char *name;                  /* NULL if unknown */
+    uint64_t args[6];                  /* a0..a5 at the ecall */
+    int64_t ret;
+    uint64_t enter_icount;
+    const struct reprise_range *written;
+    size_t n_written;
+    const struct reprise_range *read;
+    size_t n_read;
+};
+typedef void (*reprise_syscall_cb)(void *udata, const struct reprise_point *pt,
+                                   const struct reprise_syscall *sc);
+/* Registers a callback for system call entries (one per plugin). */
+void reprise_on_syscall_enter(struct reprise_host *host, reprise_syscall_cb cb, void *udata);
+/* Registers a callback for system call completions (one per plugin). A
+ * call whose thread or process ends inside it (exit, exit_group, a fatal
+ * signal, execve) has no exit event. */
+void reprise_on_syscall_exit(struct reprise_host *host, reprise_syscall_cb cb, void *udata);
+
+/* What happens to a delivered signal (signal(7) dispositions). */
+enum reprise_signal_action {
+    REPRISE_SIG_HANDLER = 1,   /* a handler runs (at `handler`) */
+    REPRISE_SIG_IGNORE = 2,
+    REPRISE_SIG_TERMINATE = 3, /* the process ends (core dumps included) */
+    REPRISE_SIG_STOP = 4,      /* stop/continue: ignored by reprise */
+};
+/* A signal delivered to a thread: number, si_code, the faulting address
+ * for SIGSEGV/SIGBUS/SIGILL/SIGTRAP (0 otherwise), the disposition, and
+ * the handler's guest address. point.pc is where the thread was
+ * interrupted. */
+struct reprise_signal {
+    int signo, code;
+    uint64_t addr;
+    enum reprise_signal_action action;
+    uint64_t handler;
+};
+typedef void (*reprise_signal_cb)(void *udata, const struct reprise_point *pt,
+                                  const struct reprise_signal *sig);
+void reprise_on_signal(struct reprise_host *host, reprise_signal_cb cb, void *udata);
+
+/* Thread events. CREATE: point is the new thread at its first instruction,
+ * `parent` the thread that called clone (the process's first thread is
+ * reported with parent 0 when the expansion starts at the beginning).
+ * EXIT: point is the thread's last point, `status` its exit code. SWITCH:
+ * the scheduler starts running `point.thread` (previously `parent`). */
+enum reprise_thread_event { REPRISE_THREAD_CREATE = 1, REPRISE_THREAD_EXIT = 2,
+                            REPRISE_THREAD_SWITCH = 3 };
+struct reprise_thread {
+    enum reprise_thread_event event;
+    uint32_t parent;
+    int status;
+};
+typedef void (*reprise_thread_cb)(void *udata, const struct reprise_point *pt,
+                                  const struct reprise_thread *th);
+void reprise_on_thread(struct reprise_host *host, reprise_thread_cb cb, void *udata);
+
+/* The process ended: exited with `status`, or killed by `signo`. point is
+ * the last thread's last point (point.cpu NULL). Reported before finish()
+ * when the process ends inside the window. */
+struct reprise_exit {
+    bool signaled;
+    int status, signo;
+};
+typedef void (*reprise_exit_cb)(void *udata, const struct reprise_point *pt,
+                                const struct reprise_exit *ex);
+void reprise_on_exit(struct reprise_host *host, reprise_exit_cb cb, void *udata);
+
+/* Called once when the expansion ends (the end of the window, of the
+ * process, or the row limit), before the host commits: the last chance to
+ * emit rows. */
 typedef void (*reprise_finish_cb)(void *udata);
 void reprise_on_finish(struct reprise_host *host, reprise_finish_cb cb, void *udata);
 
