@@ -9,7 +9,9 @@
 #include "replayer.h"
 #include "tracer.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -44,10 +46,21 @@ static void expand_usage(FILE *out)
             "  -o, --output DB       trace database to write (required)\n"
             "  -p, --plugin SPEC     plugin NAME (see 'reprise plugins') or path to a\n"
             "                        plugin .so, with its arguments: NAME:KEY=VALUE,...\n"
+            "  --stream PID          expand this process of a process tree\n"
+            "  -q, --quiet           no progress display\n"
+            "  -h, --help            show this help\n"
+            "\n"
+            "Window and filters (they apply to every plugin):\n"
             "  --from ICOUNT         first process instruction count traced (default 0)\n"
             "  --to ICOUNT           stop before this instruction count (default: end)\n"
-            "  --stream PID          expand this process of a process tree\n"
-            "  -h, --help            show this help\n"
+            "  --thread TID          only this guest thread\n"
+            "  --function SYMBOL     only while a thread runs SYMBOL (callees included)\n"
+            "  --pc LO-HI            instructions, blocks and accesses only at pc in [LO,HI)\n"
+            "  --mem LO-HI           memory accesses only if they touch [LO,HI)\n"
+            "  --sample N            only every N-th block execution (with its\n"
+            "                        instructions and accesses)\n"
+            "  --limit ROWS          stop once the plugins have written ROWS rows\n"
+            "Addresses and counts are decimal or 0x-hex; HI may be +LEN.\n"
             "\n"
             "Exit status: 0 on success; 1 if the recording, a plugin or the database\n"
             "failed; 3 if the replay diverged; 2 for a bad command line.\n");
@@ -56,13 +69,82 @@ static void expand_usage(FILE *out)
 static int parse_count(const char *what, const char *s, uint64_t *out)
 {
     char *end;
+    errno = 0;
     *out = strtoull(s, &end, 0);
-    if (!*s || *end) {
-        cli_error("expand", "%s wants an instruction count, not '%s'", what, s);
+    if (!*s || *end || errno || *s == '-') {
+        cli_error("expand", "%s wants a non-negative number, not '%s'", what, s);
         return -1;
     }
     return 0;
 }
+
+/* LO-HI or LO-+LEN, an address range with LO < HI. */
+static int parse_range(const char *what, const char *s, uint64_t *lo, uint64_t *hi)
+{
+    char *end;
+    errno = 0;
+    *lo = strtoull(s, &end, 0);
+    if (end == s || *end != '-' || *s == '-' || errno) goto bad;
+    const char *h = end + 1;
+    bool plus = *h == '+';
+    if (plus) h++;
+    if (!*h || *h == '-') goto bad;
+    uint64_t v = strtoull(h, &end, 0);
+    if (*end || errno) goto bad;
+    *hi = plus ? *lo + v : v;
+    if (*hi <= *lo) {
+        cli_error("expand", "%s %s: an empty range (HI must be above LO)", what, s);
+        return -1;
+    }
+    return 0;
+bad:
+    cli_error("expand", "%s wants LO-HI or LO-+LEN (decimal or 0x-hex), not '%s'", what, s);
+    return -1;
+}
+
+/* The progress display: one line on stderr, redrawn at most 4 times a
+ * second, when stderr is a terminal. */
+struct progress {
+    bool on;
+    uint64_t total;      /* instructions expected (0: unknown) */
+    double t0, last;
+    bool drawn;
+};
+
+static void human(char *buf, size_t n, double v)
+{
+    if (v >= 1e9) snprintf(buf, n, "%.2fG", v / 1e9);
+    else if (v >= 1e6) snprintf(buf, n, "%.2fM", v / 1e6);
+    else if (v >= 1e3) snprintf(buf, n, "%.1fk", v / 1e3);
+    else snprintf(buf, n, "%.0f", v);
+}
+
+static void progress_draw(void *ctx, uint64_t icount, uint64_t rows)
+{
+    struct progress *pg = ctx;
+    if (!pg->on) return;
+    double now = cli_now();
+    if (now - pg->last < 0.25) return;
+    pg->last = now;
+    double secs = now - pg->t0, rate = secs > 0 ? (double)icount / secs : 0;
+    char ic[16], tot[16], rw[16], rt[16], eta[32] = "";
+    human(ic, sizeof ic, (double)icount);
+    human(rw, sizeof rw, (double)rows);
+    human(rt, sizeof rt, rate);
+    if (pg->total && icount <= pg->total) {
+        human(tot, sizeof tot, (double)pg->total);
+        if (rate > 0)
+            snprintf(eta, sizeof eta, ", ETA %.0f s", (double)(pg->total - icount) / rate);
+        fprintf(stderr, "\rreprise: expand: %s/%s instructions (%.0f%%), %s rows, %s insn/s%s\033[K",
+                ic, tot, 100.0 * (double)icount / (double)pg->total, rw, rt, eta);
+    } else {
+        fprintf(stderr, "\rreprise: expand: %s instructions, %s rows, %s insn/s\033[K", ic, rw,
+                rt);
+    }
+    pg->drawn = true;
+}
+
+static void stop_replay(void *ctx, const char *why) { rep_port_stop(ctx, why); }
 
 int cmd_expand(int argc, char **argv)
 {
@@ -72,6 +154,13 @@ int cmd_expand(int argc, char **argv)
         { "from", required_argument, NULL, 'f' },
         { "to", required_argument, NULL, 't' },
         { "stream", required_argument, NULL, 's' },
+        { "thread", required_argument, NULL, 'T' },
+        { "function", required_argument, NULL, 'F' },
+        { "pc", required_argument, NULL, 'P' },
+        { "mem", required_argument, NULL, 'M' },
+        { "sample", required_argument, NULL, 'S' },
+        { "limit", required_argument, NULL, 'L' },
+        { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -80,10 +169,12 @@ int cmd_expand(int argc, char **argv)
     size_t n_specs = 0;
     struct tracer_params tp = { 0 };
     struct rep_options ro = { .quiet = true };
+    bool quiet = false;
+    uint64_t v;
     int c;
     char *end;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:p:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:p:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
         case 'p':
@@ -109,6 +200,42 @@ int cmd_expand(int argc, char **argv)
                 return CLI_USAGE;
             }
             break;
+        case 'T':
+            if (parse_count("--thread", optarg, &v)) return CLI_USAGE;
+            if (!v || v > UINT32_MAX) {
+                cli_error("expand", "--thread wants a guest thread id, not '%s'", optarg);
+                return CLI_USAGE;
+            }
+            tp.thread = (uint32_t)v;
+            break;
+        case 'F':
+            if (!*optarg) {
+                cli_error("expand", "--function wants a function name");
+                return CLI_USAGE;
+            }
+            tp.function = optarg;
+            break;
+        case 'P':
+            if (parse_range("--pc", optarg, &tp.pc_lo, &tp.pc_hi)) return CLI_USAGE;
+            tp.has_pc = true;
+            break;
+        case 'M':
+            if (parse_range("--mem", optarg, &tp.mem_lo, &tp.mem_hi)) return CLI_USAGE;
+            tp.has_mem = true;
+            break;
+        case 'S':
+            if (parse_count("--sample", optarg, &tp.sample) || !tp.sample) {
+                if (!tp.sample) cli_error("expand", "--sample wants a positive number");
+                return CLI_USAGE;
+            }
+            break;
+        case 'L':
+            if (parse_count("--limit", optarg, &tp.limit) || !tp.limit) {
+                if (!tp.limit) cli_error("expand", "--limit wants a positive number of rows");
+                return CLI_USAGE;
+            }
+            break;
+        case 'q': quiet = true; break;
         case 'h': expand_usage(stdout); return CLI_OK;
         default: expand_usage(stderr); return CLI_USAGE;
         }
@@ -147,6 +274,7 @@ int cmd_expand(int argc, char **argv)
     const json_t *meta = rpr_reader_meta(rd);
     if (cli_guest_load("expand", file, meta, &guest)) goto out;
     const char *program = guest.program;
+    tp.sysroot = guest.sysroot ? guest.sysroot : "/usr/riscv64-linux-gnu";
     if (tracer_create(output, &tp, &tr, err, sizeof err)) {
         cli_error("expand", "%s", err);
         goto out;
@@ -166,6 +294,27 @@ int cmd_expand(int argc, char **argv)
     char buf[64];
     snprintf(buf, sizeof buf, "%" PRIu32, ro.stream);
     tracer_meta(tr, "stream", buf);
+    if (tp.thread) {
+        snprintf(buf, sizeof buf, "%" PRIu32, tp.thread);
+        tracer_meta(tr, "thread", buf);
+    }
+    if (tp.function) tracer_meta(tr, "function", tp.function);
+    if (tp.has_pc) {
+        snprintf(buf, sizeof buf, "%" PRIu64 "-%" PRIu64, tp.pc_lo, tp.pc_hi);
+        tracer_meta(tr, "pc", buf);
+    }
+    if (tp.has_mem) {
+        snprintf(buf, sizeof buf, "%" PRIu64 "-%" PRIu64, tp.mem_lo, tp.mem_hi);
+        tracer_meta(tr, "mem", buf);
+    }
+    if (tp.sample > 1) {
+        snprintf(buf, sizeof buf, "%" PRIu64, tp.sample);
+        tracer_meta(tr, "sample", buf);
+    }
+    if (tp.limit) {
+        snprintf(buf, sizeof buf, "%" PRIu64, tp.limit);
+        tracer_meta(tr, "limit", buf);
+    }
     if (tracer_start(tr, err, sizeof err)) {
         cli_error("expand", "%s", err);
         goto out;
@@ -177,6 +326,15 @@ int cmd_expand(int argc, char **argv)
     struct lx_config cfg;
     cli_guest_config(&guest, port, &cfg);
     cfg.instrument = tracer_instrument(tr);
+    cfg.observer = tracer_observer(tr);
+    tracer_on_stop(tr, stop_replay, port);
+    struct progress pg = { .on = !quiet && isatty(2), .t0 = cli_now() };
+    int sidx = rpr_reader_find_stream(rd, ro.stream);
+    struct rpr_stream_info sinfo;
+    if (ro.stream == 0 && rpr_reader_stream_count(rd) > 0) sidx = 0;
+    if (sidx >= 0 && rpr_reader_stream(rd, (size_t)sidx, &sinfo) == 0) pg.total = sinfo.last_icount;
+    if (tp.to && (!pg.total || tp.to < pg.total)) pg.total = tp.to;
+    tracer_on_progress(tr, progress_draw, &pg);
     double t0 = cli_now();
     struct lx_exit ex = { 0 };
     int rc = lx_create(&cfg, &proc, err, sizeof err);
@@ -187,6 +345,7 @@ int cmd_expand(int argc, char **argv)
     struct rep_result res;
     rep_port_finish(port, proc, rc, err, &ex, &res);
     double secs = cli_now() - t0;
+    if (pg.drawn) fprintf(stderr, "\r\033[K");
     if (res.diverged) {
         cli_error("expand", "%s: %s", file, res.message);
         status = 3;

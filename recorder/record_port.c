@@ -122,11 +122,11 @@ static long rec_syscall(struct lx_port *p, struct lx_thread *t, const struct lx_
 {
     struct rec_port *r = rp(p);
     struct lx_proc *proc = lx_thread_proc(t);
-    lx_journal_start(proc);
+    size_t mark = lx_journal_start(proc);
     long ret = r->live->ops->syscall(r->live, t, c);
     const struct lx_range *ranges;
     size_t n;
-    bool complete = lx_journal_stop(proc, &ranges, &n);
+    bool complete = lx_journal_stop(proc, mark, &ranges, &n);
     if (!complete) {
         snprintf(r->failure, sizeof r->failure,
                  "recording failed: out of memory noting the guest memory written by syscall %ld",

@@ -374,6 +374,14 @@ static int rep_fd_would_block(struct lx_port *p, struct lx_thread *t, int fd, sh
     return ev ? (int)ev->u.fd_would_block.answer : 0;
 }
 
+void rep_port_stop(struct lx_port *port, const char *why)
+{
+    struct rep_port *r = rp(port);
+    if (r->base.halt) return;
+    r->stopped = true;
+    halt(r, "stopped: %s", why);
+}
+
 static bool until_reached(struct rep_port *r, struct lx_thread *t)
 {
     if (!r->opt.until) return false;

@@ -40,6 +40,11 @@ struct rep_result {
     char message[1024];     /* what happened, for the user */
 };
 
+/* Ends the replay at the next point the run loop checks (a block boundary,
+ * within one time slice), as a stop (rep_result.stopped), not a failure:
+ * for a consumer that has what it wanted. `why` is copied. */
+void rep_port_stop(struct lx_port *port, const char *why);
+
 /* Finishes a replay after lx_run returned (rc, err: what it returned):
  * compares the exit and the final state digest with the recording. Frees
  * the port. */

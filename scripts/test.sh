@@ -26,3 +26,6 @@ meson test -C build-asan --suite unit --suite fuzz --print-errorlogs
 echo "== e2e under ASan/UBSan (build-asan/cli/reprise on build/samples)" >&2
 tests/e2e/test_samples.sh build-asan/cli/reprise build/samples || [ $? = 77 ]  # 77: qemu missing, skipped
 tests/e2e/test_record_replay.sh build-asan/cli/reprise build/samples build-asan/tests/e2e/rpr_tamper
+# The tracer (plugins, filters, runtime events) under the sanitizers too.
+tests/expand/test_expand.sh build-asan/cli/reprise build/samples/hello-static \
+  build-asan/tests/expand/badver.so build/samples/pipe_threads

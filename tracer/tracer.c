@@ -13,6 +13,7 @@
 #include "tracer.h"
 
 #include "db.h"
+#include "hostsys.h"
 #include "isa.h"
 #include "linux.h"
 #include "reprise/plugin.h"
@@ -48,6 +49,14 @@ struct reprise_host {
     void *translate_udata;
     reprise_finish_cb finish;
     void *finish_udata;
+    reprise_syscall_cb sys_enter, sys_exit;
+    void *sys_enter_udata, *sys_exit_udata;
+    reprise_signal_cb signal;
+    void *signal_udata;
+    reprise_thread_cb thread;
+    void *thread_udata;
+    reprise_exit_cb exit;
+    void *exit_udata;
 };
 
 struct reprise_table {
@@ -80,7 +89,7 @@ struct tb_rec {
 struct reprise_insn {
     uint64_t pc;
     uint32_t raw;
-    unsigned size, cls;
+    unsigned size, cls, dest;
     char disas[80];
     struct insn_rec rec;
 };
@@ -91,9 +100,49 @@ struct reprise_tb {
     struct tb_rec *rec;
 };
 
+/* What the tracer knows of one guest thread. */
+struct thr {
+    uint32_t tid, parent;
+    uint64_t start, end;       /* process icounts of its first and after its last instruction */
+    int status;
+    bool ended;
+    bool in_fn;                /* --function: inside an activation of the function */
+    uint64_t fn_sp, fn_ra;     /* sp and ra at that activation's entry */
+    char *open_path;           /* openat in progress: its path */
+    uint64_t sys_enter_icount; /* icount of its system call in progress */
+    bool created;              /* its create event was seen */
+};
+
+/* A guest file descriptor's path (from openat), to name mapped modules. */
+struct fdpath {
+    int fd;
+    char *path;
+};
+
 struct tracer {
     struct tdb *db;
     struct tracer_params params;
+    char *function;            /* params.function, owned */
+    char *sysroot;             /* params.sysroot, owned */
+    struct lx_observer obs;
+    struct lx_proc *proc;      /* the process observed (from its first event) */
+    struct tdb_table *t_thread, *t_module;
+    struct thr *thr;
+    size_t n_thr, cap_thr;
+    struct fdpath *fds;
+    size_t n_fds, cap_fds;
+    int64_t n_modules;
+    struct { uint64_t lo, hi; } *fn;   /* --function: its address ranges, once known */
+    size_t n_fn;
+    uint64_t sample_ctr;
+    bool sampled;              /* the block execution in progress is reported */
+    uint64_t plugin_rows;
+    bool limit_hit;
+    void (*stop)(void *ctx, const char *why);
+    void *stop_ctx;
+    void (*progress)(void *ctx, uint64_t icount, uint64_t rows);
+    void *progress_ctx;
+    uint64_t cb_pc;            /* pc of the instruction whose callback runs */
     struct reprise_host hosts[MAX_PLUGINS];
     size_t n_hosts;
     struct vm_instrument instr;
@@ -327,11 +376,58 @@ static inline bool in_window(const struct tracer *tr, uint64_t icount)
     return icount >= tr->params.from && icount < tr->params.to;
 }
 
+/* The tracer's record of thread tid (created on first sight). NULL only
+ * when out of memory. */
+static struct thr *thr_of(struct tracer *tr, uint32_t tid)
+{
+    for (size_t i = tr->n_thr; i-- > 0;)
+        if (tr->thr[i].tid == tid) return &tr->thr[i];
+    if (tr->n_thr == tr->cap_thr) {
+        size_t cap = tr->cap_thr ? tr->cap_thr * 2 : 8;
+        struct thr *v = realloc(tr->thr, cap * sizeof *v);
+        if (!v) return NULL;
+        tr->thr = v;
+        tr->cap_thr = cap;
+    }
+    struct thr *t = &tr->thr[tr->n_thr++];
+    memset(t, 0, sizeof *t);
+    t->tid = tid;
+    return t;
+}
+
+/* Whether an observation of thread tid spanning [icount, icount + n)
+ * overlaps the window and passes the filters that apply to every
+ * observation (--thread, --function). */
+static bool observed_span(struct tracer *tr, uint32_t tid, uint64_t icount, uint64_t n)
+{
+    if (icount >= tr->params.to || icount + n <= tr->params.from || tr->limit_hit) return false;
+    if (tr->params.thread && tid != tr->params.thread) return false;
+    if (tr->function) {
+        struct thr *t = thr_of(tr, tid);
+        if (!t || !t->in_fn) return false;
+    }
+    return true;
+}
+
+static inline bool observed(struct tracer *tr, uint32_t tid, uint64_t icount)
+{
+    return observed_span(tr, tid, icount, 1);
+}
+
+static inline bool pc_passes(const struct tracer *tr, uint64_t pc)
+{
+    return !tr->params.has_pc || (pc >= tr->params.pc_lo && pc < tr->params.pc_hi);
+}
+
 static void on_insn(void *udata, struct vm_cpu *cpu, uint64_t pc, uint64_t icount)
 {
     struct insn_rec *r = udata;
+    struct tracer *tr = r->tr;
     struct reprise_point pt;
-    if (!point_of(cpu, icount, pc, &pt) || !in_window(r->tr, pt.icount)) return;
+    if (!tr->sampled || !pc_passes(tr, pc) || !point_of(cpu, icount, pc, &pt) ||
+        !observed(tr, pt.thread, pt.icount))
+        return;
+    tr->cb_pc = pc;
     for (unsigned i = 0; i < r->n_count; i++) ++*r->count[i];
     for (unsigned i = 0; i < r->n_exec; i++) r->exec[i].cb(r->exec[i].udata, &pt);
 }
@@ -340,8 +436,13 @@ static void on_mem(void *udata, struct vm_cpu *cpu, uint64_t pc, uint64_t icount
                    unsigned size, uint64_t value, enum vm_mem_kind kind)
 {
     struct insn_rec *r = udata;
+    struct tracer *tr = r->tr;
     struct reprise_point pt;
-    if (!point_of(cpu, icount, pc, &pt) || !in_window(r->tr, pt.icount)) return;
+    if (!tr->sampled || !pc_passes(tr, pc)) return;
+    if (tr->params.has_mem && (addr + size <= tr->params.mem_lo || addr >= tr->params.mem_hi))
+        return;
+    if (!point_of(cpu, icount, pc, &pt) || !observed(tr, pt.thread, pt.icount)) return;
+    tr->cb_pc = pc;
     struct reprise_mem m = { .addr = addr, .size = size, .value = value,
                              .kind = kind == VM_MEM_READ    ? REPRISE_MEM_READ
                                      : kind == VM_MEM_WRITE ? REPRISE_MEM_WRITE
@@ -349,7 +450,8 @@ static void on_mem(void *udata, struct vm_cpu *cpu, uint64_t pc, uint64_t icount
     for (unsigned i = 0; i < r->n_mem; i++) r->mem[i].cb(r->mem[i].udata, &pt, &m);
 }
 
-/* Reports the block execution in flight, which retired `n` instructions. */
+/* Reports the block execution in flight, which retired `n` instructions:
+ * the part of it inside the window and the --pc range. */
 static void report_pending(struct tracer *tr, uint64_t n)
 {
     if (!tr->pend.on) return;
@@ -359,6 +461,10 @@ static void report_pending(struct tracer *tr, uint64_t n)
     uint64_t s = tr->pend.icount, lo = s, hi = s + n;
     if (lo < tr->params.from) lo = tr->params.from;
     if (hi > tr->params.to) hi = tr->params.to;
+    /* A block's instructions are contiguous and increasing: the --pc range
+     * keeps a sub-range of them. */
+    while (lo < hi && !pc_passes(tr, r->pcs[lo - s])) lo++;
+    while (hi > lo && !pc_passes(tr, r->pcs[hi - 1 - s])) hi--;
     if (lo >= hi) return;
     struct reprise_block_exec bx = {
         .point = { .icount = lo, .thread = tr->pend.tid, .pc = r->pcs[lo - s], .cpu = NULL },
@@ -368,6 +474,27 @@ static void report_pending(struct tracer *tr, uint64_t n)
     for (unsigned i = 0; i < r->n_cb; i++) r->cb[i].cb(r->cb[i].udata, &bx);
 }
 
+/* --function: a thread enters an activation when a block starts at the
+ * function's address, and leaves it when a block starts at the return
+ * address with the entry's stack pointer, or once its stack pointer is
+ * above the entry's (longjmp, exception unwinding). Recursive entries
+ * inside an activation belong to it. */
+static void track_function(struct tracer *tr, struct lx_thread *lt, uint32_t tid, uint64_t pc)
+{
+    struct thr *t = thr_of(tr, tid);
+    if (!t) return;
+    uint64_t sp = lx_thread_reg(lt, 1), ra = lx_thread_reg(lt, 0);
+    if (t->in_fn && (sp > t->fn_sp || (pc == t->fn_ra && sp >= t->fn_sp))) t->in_fn = false;
+    if (t->in_fn) return;
+    for (size_t i = 0; i < tr->n_fn; i++)
+        if (pc == tr->fn[i].lo) {
+            t->in_fn = true;
+            t->fn_sp = sp;
+            t->fn_ra = ra;
+            return;
+        }
+}
+
 static void on_block(void *udata, struct vm_cpu *cpu, uint64_t pc, uint64_t icount)
 {
     struct tb_rec *r = udata;
@@ -375,7 +502,11 @@ static void on_block(void *udata, struct vm_cpu *cpu, uint64_t pc, uint64_t icou
     struct reprise_point pt;
     if (!point_of(cpu, icount, pc, &pt)) return;
     if (tr->pend.on) report_pending(tr, pt.icount - tr->pend.icount);
-    if (r->n_cb == 0 || pt.icount >= tr->params.to) return;
+    if (tr->function) track_function(tr, lx_cpu_thread(cpu), pt.thread, pc);
+    bool obs = observed_span(tr, pt.thread, pt.icount, r->n_insns);
+    tr->sampled = true;
+    if (tr->params.sample > 1 && obs) tr->sampled = tr->sample_ctr++ % tr->params.sample == 0;
+    if (r->n_cb == 0 || !tr->sampled || !obs) return;
     tr->pend.on = true;
     tr->pend.rec = r;
     tr->pend.icount = pt.icount;
@@ -398,6 +529,18 @@ static unsigned insn_class(const struct rv_decoded *d)
     if (f & RVF_FP) c |= REPRISE_INSN_FP;
     if (d->id == RV_ecall) c |= REPRISE_INSN_SYSCALL;
     return c;
+}
+
+/* The register an instruction writes (reprise_reg_read numbering): the
+ * ISA table's operand string names rd first when the row writes it ('d'
+ * an x register, 'D' an f register). */
+static unsigned insn_dest(const struct rv_decoded *d)
+{
+    if (d->id >= RV_N_INSNS) return 0;
+    const char *ops = rv_insns[d->id].operands;
+    if (ops[0] == 'd') return d->rd;
+    if (ops[0] == 'D') return REPRISE_REG_F0 + d->rd;
+    return 0;
 }
 
 static void translate(void *ctx, struct vm_tb_desc *desc)
@@ -425,6 +568,7 @@ static void translate(void *ctx, struct vm_tb_desc *desc)
         if (rv_decode(vi->raw, &d) == 0) {
             rv_disas(&d, vi->pc, pi->disas, sizeof pi->disas);
             pi->cls = insn_class(&d);
+            pi->dest = insn_dest(&d);
         } else {
             snprintf(pi->disas, sizeof pi->disas, ".insn 0x%x", vi->raw);
         }
@@ -457,6 +601,330 @@ static void translate(void *ctx, struct vm_tb_desc *desc)
         desc->block_udata = rec;
     }
     free(tb.insns);
+}
+
+/* ---- runtime events: the personality's observer ---- */
+
+/* Input buffers of the system calls whose rows hostsys.def declares
+ * (rK: length in argument K; RN: N bytes). */
+static const struct { long nr; const char *spec; } host_specs[] = {
+#define HOSTSYS(nr, name, host, spec) { nr, spec },
+#include "hostsys.def"
+#undef HOSTSYS
+};
+
+static size_t input_ranges(const struct lx_syscall *c, struct reprise_range *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof host_specs / sizeof host_specs[0]; i++) {
+        if (host_specs[i].nr != c->nr) continue;
+        const char *s = host_specs[i].spec;
+        struct hostsys_tok tk;
+        for (unsigned a = 0; a < 6 && hostsys_next_tok(&s, &tk); a++) {
+            uint64_t len = tk.kind == 'r' && tk.num < 6 ? c->a[tk.num]
+                           : tk.kind == 'R'             ? tk.num
+                                                        : 0;
+            if ((tk.kind == 'r' || tk.kind == 'R') && c->a[a] && len && n < max)
+                out[n++] = (struct reprise_range){ c->a[a], len };
+        }
+        break;
+    }
+    return n;
+}
+
+static void event_point(struct lx_thread *t, struct reprise_point *pt, bool with_cpu)
+{
+    struct lx_point lp;
+    lx_thread_point(t, &lp);
+    pt->icount = lp.icount;
+    pt->thread = lp.tid;
+    pt->pc = lp.pc;
+    pt->cpu = with_cpu ? (struct reprise_cpu *)lx_thread_cpu(t) : NULL;
+}
+
+static const char *fd_path(struct tracer *tr, int fd)
+{
+    for (size_t i = 0; i < tr->n_fds; i++)
+        if (tr->fds[i].fd == fd) return tr->fds[i].path;
+    return NULL;
+}
+
+static void fd_set_path(struct tracer *tr, int fd, const char *path)
+{
+    for (size_t i = 0; i < tr->n_fds; i++)
+        if (tr->fds[i].fd == fd) {
+            free(tr->fds[i].path);
+            tr->fds[i] = tr->fds[--tr->n_fds];
+            break;
+        }
+    if (!path) return;
+    if (tr->n_fds == tr->cap_fds) {
+        size_t cap = tr->cap_fds ? tr->cap_fds * 2 : 16;
+        struct fdpath *v = realloc(tr->fds, cap * sizeof *v);
+        if (!v) return;
+        tr->fds = v;
+        tr->cap_fds = cap;
+    }
+    char *dup = strdup(path);
+    if (dup) tr->fds[tr->n_fds++] = (struct fdpath){ fd, dup };
+}
+
+/* Guest descriptor -> path, from openat/dup/close, so a file mapping can be
+ * named (the module table). */
+static void track_fds(struct tracer *tr, struct thr *th, const struct lx_syscall *c, long ret)
+{
+    switch (c->nr) {
+    case 56: /* openat */
+        if (ret >= 0 && th->open_path) fd_set_path(tr, (int)ret, th->open_path);
+        break;
+    case 57: /* close */
+        if (ret == 0) fd_set_path(tr, (int)c->a[0], NULL);
+        break;
+    case 23: case 24: { /* dup, dup3 */
+        const char *p = fd_path(tr, (int)c->a[0]);
+        if (ret >= 0) fd_set_path(tr, (int)ret, p);
+        break;
+    }
+    }
+    free(th->open_path);
+    th->open_path = NULL;
+}
+
+static void obs_syscall_enter(void *ctx, struct lx_thread *t, const struct lx_syscall *c)
+{
+    struct tracer *tr = ctx;
+    struct reprise_point pt;
+    event_point(t, &pt, true);
+    struct thr *th = thr_of(tr, pt.thread);
+    if (!th) return;
+    th->sys_enter_icount = pt.icount;
+    if (c->nr == 56) {
+        char path[4096];
+        size_t n = reprise_mem_read(pt.cpu, c->a[1], path, sizeof path - 1);
+        path[n] = 0;
+        free(th->open_path);
+        th->open_path = strlen(path) < n || n == sizeof path - 1 ? strdup(path) : NULL;
+    }
+    if (!observed(tr, pt.thread, pt.icount)) return;
+    tr->cb_pc = 0;
+    struct reprise_range in[6];
+    struct reprise_syscall sc = { .nr = c->nr, .name = lx_syscall_name(c->nr),
+                                  .enter_icount = pt.icount, .read = in };
+    memcpy(sc.args, c->a, sizeof sc.args);
+    sc.n_read = input_ranges(c, in, 6);
+    for (size_t i = 0; i < tr->n_hosts; i++)
+        if (tr->hosts[i].sys_enter) tr->hosts[i].sys_enter(tr->hosts[i].sys_enter_udata, &pt, &sc);
+}
+
+static void obs_syscall_exit(void *ctx, struct lx_thread *t, const struct lx_syscall *c, long ret,
+                             const struct lx_range *w, size_t n)
+{
+    struct tracer *tr = ctx;
+    struct reprise_point pt;
+    event_point(t, &pt, true);
+    struct thr *th = thr_of(tr, pt.thread);
+    if (!th) return;
+    track_fds(tr, th, c, ret);
+    if (!observed(tr, pt.thread, pt.icount)) return;
+    tr->cb_pc = 0;
+    _Static_assert(sizeof(struct lx_range) == sizeof(struct reprise_range),
+                   "guest ranges share a layout");
+    struct reprise_range in[6];
+    struct reprise_syscall sc = { .nr = c->nr, .name = lx_syscall_name(c->nr), .ret = ret,
+                                  .enter_icount = th->sys_enter_icount,
+                                  .written = (const struct reprise_range *)w, .n_written = n,
+                                  .read = in };
+    memcpy(sc.args, c->a, sizeof sc.args);
+    sc.n_read = input_ranges(c, in, 6);
+    for (size_t i = 0; i < tr->n_hosts; i++)
+        if (tr->hosts[i].sys_exit) tr->hosts[i].sys_exit(tr->hosts[i].sys_exit_udata, &pt, &sc);
+}
+
+static void obs_signal(void *ctx, struct lx_thread *t, const struct lx_siginfo *si,
+                       uint64_t handler, bool terminates)
+{
+    struct tracer *tr = ctx;
+    struct reprise_point pt;
+    event_point(t, &pt, true);
+    if (!observed(tr, pt.thread, pt.icount)) return;
+    tr->cb_pc = 0;
+    int s = si->signo;
+    struct reprise_signal sig = { .signo = s, .code = si->code, .handler = handler > 1 ? handler : 0 };
+    if (s == 4 || s == 5 || s == 7 || s == 8 || s == 11) sig.addr = si->u.fault.addr;
+    if (handler > 1) sig.action = REPRISE_SIG_HANDLER;
+    else if (handler == 1) sig.action = REPRISE_SIG_IGNORE;
+    else if (terminates) sig.action = REPRISE_SIG_TERMINATE;
+    else if (s == 17 || s == 19 || s == 18 || s == 20 || s == 21 || s == 22) sig.action = s == 17 ? REPRISE_SIG_IGNORE : REPRISE_SIG_STOP;
+    else sig.action = REPRISE_SIG_IGNORE;
+    for (size_t i = 0; i < tr->n_hosts; i++)
+        if (tr->hosts[i].signal) tr->hosts[i].signal(tr->hosts[i].signal_udata, &pt, &sig);
+}
+
+static void obs_thread(void *ctx, struct lx_thread *t, enum lx_obs_thread ev,
+                       struct lx_thread *other, int status)
+{
+    struct tracer *tr = ctx;
+    struct reprise_point pt;
+    event_point(t, &pt, true);
+    tr->proc = lx_thread_proc(t);
+    struct thr *th = thr_of(tr, pt.thread);
+    uint32_t other_tid = 0;
+    if (other) {
+        struct lx_point op;
+        lx_thread_point(other, &op);
+        other_tid = op.tid;
+    }
+    if (!th) return;
+    if (ev == LX_OBS_THREAD_CREATE) {
+        th->start = pt.icount;
+        th->parent = other_tid;
+        th->created = true;
+    } else if (ev == LX_OBS_THREAD_EXIT) {
+        th->end = pt.icount;
+        th->status = status;
+        th->ended = true;
+    }
+    if (!observed(tr, pt.thread, pt.icount)) return;
+    tr->cb_pc = 0;
+    struct reprise_thread rt = { .event = ev == LX_OBS_THREAD_CREATE ? REPRISE_THREAD_CREATE
+                                          : ev == LX_OBS_THREAD_EXIT ? REPRISE_THREAD_EXIT
+                                                                     : REPRISE_THREAD_SWITCH,
+                                 .parent = other_tid, .status = status };
+    for (size_t i = 0; i < tr->n_hosts; i++)
+        if (tr->hosts[i].thread) tr->hosts[i].thread(tr->hosts[i].thread_udata, &pt, &rt);
+}
+
+/* Reads a whole host file (at most 1 GiB). NULL on failure. */
+static void *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            if (cap >= (1u << 30)) break;
+            cap = cap ? cap * 2 : 1 << 16;
+            char *b = realloc(buf, cap);
+            if (!b) break;
+            buf = b;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            fclose(f);
+            *len = n;
+            return buf;
+        }
+    }
+    fclose(f);
+    free(buf);
+    return NULL;
+}
+
+/* The file image of a module: the loader's (from the recording), else the
+ * host file the guest opened, looked for in the sysroot first as the
+ * guest's own lookups are, and used only if its first page is what the
+ * guest mapped. Caller frees *owned. */
+static const void *module_image(struct tracer *tr, struct reprise_cpu *cpu, const char *path,
+                                const struct lx_map_event *m, size_t *len, void **owned)
+{
+    *owned = NULL;
+    if (m->image) {
+        *len = m->image_len;
+        return m->image;
+    }
+    char host[8192];
+    void *data = NULL;
+    if (path[0] == '/' && tr->sysroot) {
+        snprintf(host, sizeof host, "%s%s", tr->sysroot, path);
+        data = read_file(host, len);
+    }
+    if (!data) data = read_file(path, len);
+    if (!data) return NULL;
+    size_t cmp = *len < 4096 ? *len : 4096;
+    if (cmp > m->len) cmp = (size_t)m->len;
+    unsigned char page[4096];
+    if (reprise_mem_read(cpu, m->addr, page, cmp) != cmp || memcmp(page, data, cmp)) {
+        free(data);
+        return NULL;
+    }
+    *owned = data;
+    return data;
+}
+
+/* Loads the module's symbols and line table (tracer/symtab.c). */
+static void add_module_symbols(struct tracer *tr, struct reprise_cpu *cpu, int64_t id,
+                               const char *path, const struct lx_map_event *m, uint64_t *bias)
+{
+    size_t len;
+    void *owned;
+    const void *image = module_image(tr, cpu, path, m, &len, &owned);
+    if (!image) return;
+    (void)id;
+    (void)bias;
+    free(owned);
+}
+
+static void obs_map(void *ctx, struct lx_thread *t, const struct lx_map_event *m)
+{
+    struct tracer *tr = ctx;
+    struct reprise_point pt;
+    event_point(t, &pt, true);
+    tr->proc = lx_thread_proc(t);
+    /* A module is an ELF image mapped from its start: the loader's images,
+     * and file mappings at offset 0 that begin with the ELF magic (how the
+     * dynamic linker maps a library: the whole span first, then its
+     * segments over it). */
+    unsigned char magic[4];
+    if (m->offset != 0 || reprise_mem_read(pt.cpu, m->addr, magic, 4) != 4 ||
+        memcmp(magic, "\x7f" "ELF", 4))
+        return;
+    const char *path = m->path ? m->path : fd_path(tr, m->fd);
+    char unknown[32];
+    if (!path) {
+        snprintf(unknown, sizeof unknown, "(fd %d)", m->fd);
+        path = unknown;
+    }
+    int64_t id = ++tr->n_modules;
+    uint64_t bias = 0;
+    add_module_symbols(tr, pt.cpu, id, path, m, &bias);
+    tdb_set_int(tr->t_module, 0, id);
+    tdb_set_bytes(tr->t_module, 1, path, strlen(path), 0);
+    tdb_set_int(tr->t_module, 2, (int64_t)m->addr);
+    tdb_set_int(tr->t_module, 3, (int64_t)(m->addr + m->len));
+    tdb_set_int(tr->t_module, 4, (int64_t)bias);
+    tdb_set_int(tr->t_module, 5, (int64_t)pt.icount);
+    tdb_row_end(tr->t_module);
+}
+
+static void obs_exit(void *ctx, struct lx_thread *t, const struct lx_exit *ex)
+{
+    struct tracer *tr = ctx;
+    struct reprise_point pt;
+    event_point(t, &pt, false);
+    /* Threads still running end with the process. */
+    for (size_t i = 0; i < tr->n_thr; i++)
+        if (!tr->thr[i].ended) {
+            tr->thr[i].ended = true;
+            tr->thr[i].end = pt.icount;
+            tr->thr[i].status = ex->signaled ? 128 + ex->signal : ex->status;
+        }
+    if (pt.icount < tr->params.from || pt.icount > tr->params.to || tr->limit_hit) return;
+    tr->cb_pc = 0;
+    struct reprise_exit re = { .signaled = ex->signaled, .status = ex->status,
+                               .signo = ex->signal };
+    for (size_t i = 0; i < tr->n_hosts; i++)
+        if (tr->hosts[i].exit) tr->hosts[i].exit(tr->hosts[i].exit_udata, &pt, &re);
+}
+
+static void obs_tick(void *ctx, struct lx_thread *t)
+{
+    struct tracer *tr = ctx;
+    if (!tr->progress) return;
+    struct lx_point lp;
+    lx_thread_point(t, &lp);
+    tr->progress(tr->progress_ctx, lp.icount, tdb_rows(tr->db));
 }
 
 /* ---- the plugin API (declared in include/reprise/plugin.h) ---- */
@@ -533,20 +1001,37 @@ int reprise_sql_at_end(struct reprise_host *host, const char *sql)
     return sql ? tdb_exec_at_end(host->tr->db, sql) : -1;
 }
 
-void reprise_row_int(struct reprise_table *t, unsigned col, int64_t v) { tdb_set_int(t->t, col, v); }
-void reprise_row_real(struct reprise_table *t, unsigned col, double v) { tdb_set_real(t->t, col, v); }
+/* Rows past --limit are dropped (and the replay asked to stop). */
+void reprise_row_int(struct reprise_table *t, unsigned col, int64_t v)
+{
+    if (!t->host->tr->limit_hit) tdb_set_int(t->t, col, v);
+}
+
+void reprise_row_real(struct reprise_table *t, unsigned col, double v)
+{
+    if (!t->host->tr->limit_hit) tdb_set_real(t->t, col, v);
+}
 
 void reprise_row_text(struct reprise_table *t, unsigned col, const char *s)
 {
-    if (s) tdb_set_bytes(t->t, col, s, strlen(s), 0);
+    if (s && !t->host->tr->limit_hit) tdb_set_bytes(t->t, col, s, strlen(s), 0);
 }
 
 void reprise_row_blob(struct reprise_table *t, unsigned col, const void *p, size_t n)
 {
-    tdb_set_bytes(t->t, col, p, n, 1);
+    if (!t->host->tr->limit_hit) tdb_set_bytes(t->t, col, p, n, 1);
 }
 
-void reprise_row_end(struct reprise_table *t) { tdb_row_end(t->t); }
+void reprise_row_end(struct reprise_table *t)
+{
+    struct tracer *tr = t->host->tr;
+    if (tr->limit_hit) return;
+    tdb_row_end(t->t);
+    if (tr->params.limit && ++tr->plugin_rows >= tr->params.limit) {
+        tr->limit_hit = true;
+        if (tr->stop) tr->stop(tr->stop_ctx, "row limit reached (--limit)");
+    }
+}
 
 void reprise_on_translate(struct reprise_host *host, reprise_translate_cb cb, void *udata)
 {
@@ -615,17 +1100,71 @@ void reprise_insn_count(struct reprise_insn *insn, uint64_t *counter)
     r->count = v;
 }
 
+unsigned reprise_insn_dest(const struct reprise_insn *insn) { return insn->dest; }
+
+static struct tracer *cpu_tracer;  /* the expansion running (one per process) */
+
 uint64_t reprise_reg_read(struct reprise_cpu *cpu, unsigned reg)
 {
-    if (!cpu || reg == 0 || reg > 32) return 0;
     struct lx_thread *t = lx_cpu_thread((struct vm_cpu *)cpu);
-    if (!t) return 0;
-    struct lx_point lp;
-    lx_thread_point(t, &lp);
-    uint64_t regs[LX_MAX_REGS];
-    size_t n = lx_thread_regs(lx_thread_proc(t), lp.tid, regs, LX_MAX_REGS);
-    if (reg == 32) return n > 63 ? regs[63] : 0;   /* x1-x31, f0-f31, pc */
-    return reg - 1 < n ? regs[reg - 1] : 0;
+    if (!t || reg == 0 || reg > REPRISE_REG_FCSR) return 0;
+    /* lx_thread_reg order: x1-x31, f0-f31, pc, fcsr. Inside a block the
+     * cpu's pc is the block's; the callback's instruction is cb_pc. */
+    if (reg == REPRISE_REG_PC) return cpu_tracer && cpu_tracer->cb_pc ? cpu_tracer->cb_pc
+                                                                      : lx_thread_reg(t, 63);
+    if (reg < 32) return lx_thread_reg(t, reg - 1);
+    if (reg == REPRISE_REG_FCSR) return lx_thread_reg(t, 64);
+    return lx_thread_reg(t, 31 + (reg - REPRISE_REG_F0));
+}
+
+size_t reprise_mem_read(struct reprise_cpu *cpu, uint64_t addr, void *buf, size_t len)
+{
+    struct lx_thread *t = lx_cpu_thread((struct vm_cpu *)cpu);
+    if (!t || !buf) return 0;
+    struct lx_proc *p = lx_thread_proc(t);
+    size_t done = 0;
+    while (done < len) {
+        /* Page by page, so a range running into unmapped memory gives the
+         * part before it. */
+        uint64_t a = addr + done;
+        size_t chunk = 4096 - (size_t)(a & 4095);
+        if (chunk > len - done) chunk = len - done;
+        if (a < addr || lx_guest_peek(p, a, (char *)buf + done, chunk)) break;
+        done += chunk;
+    }
+    return done;
+}
+
+const char *reprise_syscall_name(long nr) { return lx_syscall_name(nr); }
+
+void reprise_on_syscall_enter(struct reprise_host *host, reprise_syscall_cb cb, void *udata)
+{
+    host->sys_enter = cb;
+    host->sys_enter_udata = udata;
+}
+
+void reprise_on_syscall_exit(struct reprise_host *host, reprise_syscall_cb cb, void *udata)
+{
+    host->sys_exit = cb;
+    host->sys_exit_udata = udata;
+}
+
+void reprise_on_signal(struct reprise_host *host, reprise_signal_cb cb, void *udata)
+{
+    host->signal = cb;
+    host->signal_udata = udata;
+}
+
+void reprise_on_thread(struct reprise_host *host, reprise_thread_cb cb, void *udata)
+{
+    host->thread = cb;
+    host->thread_udata = udata;
+}
+
+void reprise_on_exit(struct reprise_host *host, reprise_exit_cb cb, void *udata)
+{
+    host->exit = cb;
+    host->exit_udata = udata;
 }
 
 /* ---- the expansion ---- */
@@ -640,7 +1179,19 @@ int tracer_create(const char *db_path, const struct tracer_params *params, struc
     }
     tr->params = *params;
     if (!tr->params.to) tr->params.to = UINT64_MAX;
+    tr->sampled = true;
+    if ((params->function && !(tr->function = strdup(params->function))) ||
+        (params->sysroot && !(tr->sysroot = strdup(params->sysroot)))) {
+        free(tr->function);
+        free(tr);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    tr->params.function = tr->function;
+    tr->params.sysroot = tr->sysroot;
     if (tdb_open(db_path, &tr->db, err, errlen)) {
+        free(tr->function);
+        free(tr->sysroot);
         free(tr);
         return -EIO;
     }
@@ -652,11 +1203,32 @@ int tracer_create(const char *db_path, const struct tracer_params *params, struc
                  "is_default INTEGER)")) {
         snprintf(err, errlen, "%s: %s", db_path, tdb_error(tr->db));
         tdb_close(tr->db);
+        free(tr->function);
+        free(tr->sysroot);
         free(tr);
+        return -EIO;
+    }
+    static const char *const thread_cols[] = { "id", "parent_id", "start_icount", "end_icount",
+                                               "exit_status" };
+    static const char *const module_cols[] = { "id", "path", "base", "end", "bias", "icount" };
+    static const int ints5[] = { REPRISE_COL_INT, REPRISE_COL_INT, REPRISE_COL_INT,
+                                 REPRISE_COL_INT, REPRISE_COL_INT };
+    static const int module_types[] = { REPRISE_COL_INT, REPRISE_COL_TEXT, REPRISE_COL_INT,
+                                        REPRISE_COL_INT, REPRISE_COL_INT, REPRISE_COL_INT };
+    tr->t_thread = tdb_table_create(tr->db, "thread", thread_cols, ints5, 5);
+    tr->t_module = tdb_table_create(tr->db, "module", module_cols, module_types, 6);
+    if (!tr->t_thread || !tr->t_module) {
+        snprintf(err, errlen, "%s: %s", db_path, tdb_error(tr->db));
+        tracer_destroy(tr);
         return -EIO;
     }
     tr->instr.ctx = tr;
     tr->instr.translate = translate;
+    tr->obs = (struct lx_observer){ .ctx = tr, .syscall_enter = obs_syscall_enter,
+                                    .syscall_exit = obs_syscall_exit, .signal = obs_signal,
+                                    .thread = obs_thread, .map = obs_map, .exit = obs_exit,
+                                    .tick = obs_tick };
+    cpu_tracer = tr;
     *out = tr;
     char buf[64];
     tracer_meta(tr, "reprise_version", REPRISE_VERSION);
@@ -747,10 +1319,28 @@ int tracer_start(struct tracer *tr, char *err, size_t errlen)
      * callback costs one call per executed block). */
     for (size_t i = 0; i < tr->n_hosts; i++)
         if (tr->hosts[i].translate) tr->any_block_cb = true;
+    /* --function and --sample decide at block starts. */
+    if (tr->function || tr->params.sample > 1) tr->any_block_cb = true;
     return 0;
 }
 
 const struct vm_instrument *tracer_instrument(struct tracer *tr) { return &tr->instr; }
+
+const struct lx_observer *tracer_observer(struct tracer *tr) { return &tr->obs; }
+
+void tracer_on_stop(struct tracer *tr, void (*stop)(void *ctx, const char *why), void *ctx)
+{
+    tr->stop = stop;
+    tr->stop_ctx = ctx;
+}
+
+void tracer_on_progress(struct tracer *tr, void (*progress)(void *ctx, uint64_t icount,
+                                                            uint64_t rows),
+                        void *ctx)
+{
+    tr->progress = progress;
+    tr->progress_ctx = ctx;
+}
 
 uint64_t tracer_rows(const struct tracer *tr) { return tdb_rows(tr->db); }
 
@@ -762,6 +1352,22 @@ int tracer_finish(struct tracer *tr, struct lx_proc *p, char *err, size_t errlen
     }
     for (size_t i = 0; i < tr->n_hosts; i++)
         if (tr->hosts[i].finish) tr->hosts[i].finish(tr->hosts[i].finish_udata);
+    for (size_t i = 0; i < tr->n_thr; i++) {
+        const struct thr *t = &tr->thr[i];
+        if (!t->created) continue;
+        tdb_set_int(tr->t_thread, 0, t->tid);
+        if (t->parent) tdb_set_int(tr->t_thread, 1, t->parent);
+        tdb_set_int(tr->t_thread, 2, (int64_t)t->start);
+        if (t->ended) {
+            tdb_set_int(tr->t_thread, 3, (int64_t)t->end);
+            tdb_set_int(tr->t_thread, 4, t->status);
+        }
+        tdb_row_end(tr->t_thread);
+    }
+    if (tr->function && tr->n_fn == 0 && !tr->err[0])
+        snprintf(tr->err, sizeof tr->err,
+                 "--function %s: no function of that name in the program's symbols",
+                 tr->function);
     if (tr->err[0]) {
         snprintf(err, errlen, "%s", tr->err);
         return -1;
@@ -786,6 +1392,14 @@ void tracer_destroy(struct tracer *tr)
     }
     for (size_t i = 0; i < tr->n_allocs; i++) free(tr->allocs[i]);
     free(tr->allocs);
+    for (size_t i = 0; i < tr->n_thr; i++) free(tr->thr[i].open_path);
+    free(tr->thr);
+    for (size_t i = 0; i < tr->n_fds; i++) free(tr->fds[i].path);
+    free(tr->fds);
+    free(tr->fn);
+    free(tr->function);
+    free(tr->sysroot);
+    if (cpu_tracer == tr) cpu_tracer = NULL;
     free(tr);
 }
 

@@ -21,10 +21,20 @@ struct tracer;
 struct lx_proc;
 struct vm_instrument;
 
-/* Expansion parameters that apply to every plugin. */
+/* Expansion parameters that apply to every plugin (docs/trace-schema.md,
+ * "Expansion parameters"). */
 struct tracer_params {
-    uint64_t from;  /* first process icount reported */
-    uint64_t to;    /* first icount not reported; 0: to the end */
+    uint64_t from;        /* first process icount reported */
+    uint64_t to;          /* first icount not reported; 0: to the end */
+    uint32_t thread;      /* only this guest thread; 0: all */
+    bool has_pc;          /* instructions, blocks and accesses only for pc in [pc_lo, pc_hi) */
+    uint64_t pc_lo, pc_hi;
+    bool has_mem;         /* memory accesses only if they overlap [mem_lo, mem_hi) */
+    uint64_t mem_lo, mem_hi;
+    const char *function; /* only while a thread is inside this function (callees included) */
+    uint64_t sample;      /* only every sample-th block execution; 0 or 1: all */
+    uint64_t limit;       /* stop after this many plugin rows; 0: no limit */
+    const char *sysroot;  /* where the guest's libraries are (module symbols) */
 };
 
 /* Creates an expansion writing the trace database db_path (replaced if it
@@ -45,8 +55,22 @@ int tracer_meta(struct tracer *tr, const char *key, const char *value);
 /* Installs the plugins (their tables, callbacks). 0 or -1 with a message. */
 int tracer_start(struct tracer *tr, char *err, size_t errlen);
 
-/* The hook to pass as lx_config.instrument; valid until tracer_destroy. */
+/* The hooks to pass as lx_config.instrument and lx_config.observer; valid
+ * until tracer_destroy. */
 const struct vm_instrument *tracer_instrument(struct tracer *tr);
+struct lx_observer;
+const struct lx_observer *tracer_observer(struct tracer *tr);
+
+/* Called once when the expansion has all it wants (--limit reached): the
+ * caller should end the replay (rep_port_stop). */
+void tracer_on_stop(struct tracer *tr, void (*stop)(void *ctx, const char *why), void *ctx);
+
+/* Called at the end of each time slice with the process instruction count
+ * and the rows written so far (for a progress display; the callee decides
+ * how often to draw). */
+void tracer_on_progress(struct tracer *tr, void (*progress)(void *ctx, uint64_t icount,
+                                                            uint64_t rows),
+                        void *ctx);
 
 /* Ends the expansion after the replay (p: the replayed process, still
  * alive, or NULL): reports the last block execution, runs the plugins'

@@ -124,6 +124,49 @@ same "threads: instructions = replay's count" \
 nthreads=$(q m.db 'select count(distinct thread) from block_exec')
 [ "$nthreads" -gt 1 ] && ok || bad "threads: only $nthreads thread(s) in the trace"
 
+# The thread and module tables.
+same "thread table: one row per thread" "$(q m.db 'select count(*) from thread')" "$nthreads"
+same "thread table: children name their parent" \
+    "$(q m.db 'select count(*) from thread where parent_id is not null and parent_id not in (select id from thread)')" "0"
+same "thread table: spans hold their blocks" \
+    "$(q m.db 'select count(*) from block_exec e join thread t on t.id = e.thread where e.icount < t.start_icount or e.icount >= t.end_icount')" "0"
+same "module table: the program is module 1" "$(q t.db 'select path from module where id = 1')" "$sample"
+same "module table: the entry lies in the program" \
+    "$(q t.db "select count(*) from module where id = 1 and base <= $((entry)) and end > $((entry))")" "1"
+
+# Filters: each result is checked against the unfiltered trace.
+tid=$(q m.db 'select thread from block_exec group by thread order by count(*) limit 1')
+check "expand --thread" 0 "$reprise" expand m.rpr -o th.db --thread "$tid"
+same "--thread keeps that thread's instructions" \
+    "$(q th.db 'select count(*), count(distinct thread), sum(pc) from insn_exec')" \
+    "$(q m.db "select count(*), count(distinct thread), sum(pc) from insn_exec where thread = $tid")"
+same "--thread in meta" "$(q th.db "select value from meta where key = 'thread'")" "$tid"
+lo=$((entry)) hi=$((entry + 0x400))
+check "expand --pc" 0 "$reprise" expand s.rpr -o pc.db --pc "$lo-$hi" -p insn -p mem
+same "--pc keeps the instructions in range" \
+    "$(q pc.db 'select count(*), sum(icount) from insn_exec')" \
+    "$(q t.db "select count(*), sum(icount) from insn_exec where pc >= $lo and pc < $hi")"
+same "--pc keeps the accesses of those instructions" \
+    "$(q pc.db 'select count(*), sum(addr) from mem')" \
+    "$(q t.db "select count(*), sum(addr) from mem where pc >= $lo and pc < $hi")"
+maddr=$(q t.db 'select addr from mem where kind = 2 group by addr order by count(*) desc limit 1')
+check "expand --mem" 0 "$reprise" expand s.rpr -o mm.db --mem "$maddr-+8" -p mem
+same "--mem keeps the accesses touching the range" \
+    "$(q mm.db 'select count(*), sum(icount) from mem')" \
+    "$(q t.db "select count(*), sum(icount) from mem where addr < $maddr + 8 and addr + size > $maddr")"
+check "expand --sample" 0 "$reprise" expand s.rpr -o sm.db --sample 7
+same "--sample keeps every 7th block execution" \
+    "$(q sm.db 'select count(*), sum(icount), sum(n_insns) from block_exec')" \
+    "$(q t.db 'select count(*), sum(icount), sum(n_insns) from (select row_number() over (order by icount) - 1 as k, icount, n_insns from block_exec) where k % 7 = 0')"
+check "expand --limit" 0 "$reprise" expand s.rpr -o lim.db --limit 5000 -p insn -p mem
+same "--limit writes exactly that many plugin rows" \
+    "$(q lim.db 'select (select count(*) from block) + (select count(*) from block_insn) + (select count(*) from block_exec) + (select count(*) from mem)')" "5000"
+check "bad --pc" 2 "$reprise" expand s.rpr -o e.db --pc 10-5
+expect_grep "empty range named" "an empty range" "$tmp/err"
+check "bad --mem" 2 "$reprise" expand s.rpr -o e.db --mem nonsense
+check "bad --sample" 2 "$reprise" expand s.rpr -o e.db --sample 0
+check "bad --thread" 2 "$reprise" expand s.rpr -o e.db --thread -3
+
 # Errors.
 check "unknown plugin" 1 "$reprise" expand s.rpr -o e.db -p nosuch
 expect_grep "unknown plugin named" "unknown plugin 'nosuch'" "$tmp/err"

@@ -26,6 +26,7 @@ struct image {
     uint64_t entry;    /* with bias */
     uint64_t phdr;     /* guest address of the program headers, 0 if not loaded */
     uint64_t phnum, phent;
+    uint64_t start;    /* lowest mapped address (page aligned) */
     uint64_t end;      /* highest mapped address (page aligned) */
     char interp[4096]; /* PT_INTERP, or empty */
 };
@@ -156,6 +157,7 @@ static int load_image(struct lx_proc *p, const char *path, const void *data, siz
     im->entry = eh.e_entry + im->bias;
     im->phnum = phnum;
     im->phent = eh.e_phentsize;
+    im->start = lo + im->bias;
     im->end = hi + im->bias;
     rc = 0;
     goto out;
@@ -165,6 +167,19 @@ bad_ph:
 out:
     if (elf) elf_end(elf);
     return rc;
+}
+
+/* Tells the observer about a loaded image (the file itself comes along, so
+ * a tracer can read its symbols even when the file exists only in the
+ * recording). */
+static void observe_image(struct lx_proc *p, struct lx_thread *t, const char *path,
+                          const struct image *im, const void *data, size_t len)
+{
+    if (!p->obs || !p->obs->map) return;
+    struct lx_map_event m = { .addr = im->start, .len = im->end - im->start,
+                              .prot = VM_PROT_READ | VM_PROT_EXEC, .fd = -1, .path = path,
+                              .image = data, .image_len = len };
+    p->obs->map(p->obs->ctx, t, &m);
 }
 
 /* Pushes bytes onto the guest stack being built; returns their address. */
@@ -191,6 +206,7 @@ int lx_load(struct lx_proc *p, struct lx_thread *t, const char *path, int argc,
     }
     struct image main_im, interp_im;
     rc = load_image(p, path, data, len, true, &main_im, err, errlen);
+    if (!rc) observe_image(p, t, path, &main_im, data, len);
     free(data);
     if (rc) return rc;
 
@@ -206,6 +222,7 @@ int lx_load(struct lx_proc *p, struct lx_thread *t, const char *path, int argc,
             return rc;
         }
         rc = load_image(p, ipath, idata, ilen, false, &interp_im, err, errlen);
+        if (!rc) observe_image(p, t, ipath, &interp_im, idata, ilen);
         free(idata);
         if (rc) return rc;
         entry = interp_im.entry;

@@ -52,7 +52,7 @@ struct lx_vma {
 struct lx_journal {
     struct lx_range *r;
     size_t n, cap;
-    bool on;
+    unsigned depth;  /* nested journals running (0: off) */
     bool failed;   /* a range could not be noted (out of memory) */
 };
 
@@ -109,6 +109,10 @@ struct lx_thread {
      * its wait kind, kept until delivery settles it. */
     bool sig_intr;
     enum lx_block_kind intr_block;
+    /* observers (lx_observer): the system call between its enter and exit
+     * events */
+    bool obs_in_sys;
+    struct lx_syscall obs_call;
 };
 
 struct lx_proc {
@@ -147,7 +151,13 @@ struct lx_proc {
     uint8_t warned[512];
     uint64_t icount_dead;         /* instructions of threads that exited */
     struct lx_journal journal;
+    const struct lx_observer *obs; /* observation hooks or NULL */
 };
+
+/* ---- observers (syscall.c) ---- */
+/* The system call of t completes with ret: the observer's exit event, if
+ * t is inside one (idempotent). */
+void lx_obs_sys_exit(struct lx_thread *t, long ret, const struct lx_range *w, size_t n);
 
 /* ---- guest memory access with syscall semantics (EFAULT) ---- */
 int lx_copy_from(struct lx_thread *t, void *dst, uint64_t src, size_t len);

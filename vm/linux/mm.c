@@ -207,6 +207,11 @@ static long sys_mmap(struct lx_thread *t, const struct lx_syscall *c)
     free(buf);
     vm_protect(p->vm, start, len, vm_prot(prot));
     lx_vma_add(p, start, start + len, vm_prot(prot), anon ? "" : "[file]");
+    if (!anon && p->obs && p->obs->map) {
+        struct lx_map_event m = { .addr = start, .len = len, .prot = vm_prot(prot), .fd = fd,
+                                  .offset = off };
+        p->obs->map(p->obs->ctx, t, &m);
+    }
     return (long)start;
 }
 

@@ -27,6 +27,7 @@ int lx_create(const struct lx_config *cfg, struct lx_proc **out, char *err, size
         return -ENOMEM;
     }
     p->port = cfg->port;
+    p->obs = cfg->observer;
     p->sysroot = strdup(cfg->sysroot ? cfg->sysroot : "/usr/riscv64-linux-gnu");
     p->exe_path = strdup(cfg->path);
     p->vmcfg = (struct vm_config){ .addr_bits = cfg->addr_bits, .read_time = read_time,
@@ -55,6 +56,7 @@ int lx_create(const struct lx_config *cfg, struct lx_proc **out, char *err, size
         lx_destroy(p);
         return r;
     }
+    if (p->obs && p->obs->thread) p->obs->thread(p->obs->ctx, t, LX_OBS_THREAD_CREATE, NULL, 0);
     *out = p;
     return 0;
 }
@@ -184,6 +186,8 @@ static uint64_t chaos_next(struct lx_proc *p)
 /* Starts a time slice for thread k. */
 static struct lx_thread *start_slice(struct lx_proc *p, size_t k)
 {
+    if (k != p->cur && p->obs && p->obs->thread)
+        p->obs->thread(p->obs->ctx, p->threads[k], LX_OBS_THREAD_SWITCH, p->threads[p->cur], 0);
     p->cur = k;
     p->slice_start = p->threads[k]->cpu->icount;
     /* Chaos: slices from 64 to about 200k instructions, so that threads
@@ -295,12 +299,14 @@ int lx_run(struct lx_proc *p, struct lx_exit *out, char *err, size_t errlen)
         if (ex.reason == VM_EXIT_BUDGET && t->cpu->icount - p->slice_start >= p->slice_len) {
             bool soon;
             if (p->port->ops->tick) p->port->ops->tick(p->port, t);
+            if (p->obs && p->obs->tick) p->obs->tick(p->obs->ctx, t);
             expire_deadlines(p);
             lx_poll_blocked(p, &soon);
         }
     }
     lx_signal_detach(p);
     *out = p->exit;
+    if (p->obs && p->obs->exit) p->obs->exit(p->obs->ctx, lx_cur(p), &p->exit);
     return 0;
 }
 
@@ -329,20 +335,25 @@ struct lx_proc *lx_thread_proc(const struct lx_thread *t) { return t->proc; }
 
 struct lx_thread *lx_cpu_thread(struct vm_cpu *cpu) { return cpu ? cpu->user : NULL; }
 
+struct vm_cpu *lx_thread_cpu(const struct lx_thread *t) { return t->cpu; }
+
 const char *lx_exe_path(const struct lx_proc *p) { return p->exe_path; }
 
-void lx_journal_start(struct lx_proc *p)
+size_t lx_journal_start(struct lx_proc *p)
 {
-    p->journal.n = 0;
-    p->journal.on = true;
-    p->journal.failed = false;
+    if (p->journal.depth++ == 0) {
+        p->journal.n = 0;
+        p->journal.failed = false;
+    }
+    return p->journal.n;
 }
 
-bool lx_journal_stop(struct lx_proc *p, const struct lx_range **r, size_t *n)
+bool lx_journal_stop(struct lx_proc *p, size_t mark, const struct lx_range **r, size_t *n)
 {
-    p->journal.on = false;
-    *r = (const struct lx_range *)p->journal.r;
-    *n = p->journal.n;
+    if (p->journal.depth) p->journal.depth--;
+    if (mark > p->journal.n) mark = p->journal.n;
+    *r = (const struct lx_range *)p->journal.r + mark;
+    *n = p->journal.n - mark;
     return !p->journal.failed;
 }
 
@@ -442,6 +453,15 @@ size_t lx_thread_regs(struct lx_proc *p, uint32_t tid, uint64_t *out, size_t max
         memcpy(out, v, n * 8);
         return n;
     }
+    return 0;
+}
+
+uint64_t lx_thread_reg(const struct lx_thread *t, size_t i)
+{
+    if (i < 31) return t->cpu->x[i + 1];
+    if (i < 63) return t->cpu->f[i - 31];
+    if (i == 63) return t->cpu->pc;
+    if (i == 64) return (uint64_t)t->cpu->frm << 5 | t->cpu->fflags;
     return 0;
 }
 

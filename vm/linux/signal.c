@@ -383,6 +383,7 @@ static void settle_for_handler(struct lx_thread *t, const struct lx_sigaction *s
         }
         t->has_deadline = false;
         mark_restart(t, nr, cpu->x[10], code);
+        lx_obs_sys_exit(t, -code, NULL, 0);
     }
     if (!t->sys_restart) return;
     t->sys_restart = false;
@@ -418,6 +419,7 @@ static void settle_without_handler(struct lx_thread *t)
              * starts again (Linux keeps the original expiry). */
             t->has_deadline = false;
             cpu->pc -= 4;
+            lx_obs_sys_exit(t, -LX_ERESTARTSYS, NULL, 0);
         } else {
             lx_block(t, t->intr_block);
             return; /* still inside rt_sigsuspend/sleep/fd wait: keep the mask */
@@ -488,6 +490,12 @@ void lx_deliver_signals(struct lx_thread *t)
         int sig = dequeue(t, ~t->sigmask | LX_UNBLOCKABLE, &info);
         if (!sig) break;
         struct lx_sigaction *sa = &p->sigact[sig];
+        if (p->obs && p->obs->signal) {
+            bool dfl = sig == LX_SIGKILL || sa->handler == LX_SIG_DFL;
+            enum lx_dfl d = default_action(sig);
+            p->obs->signal(p->obs->ctx, t, &info, dfl ? LX_SIG_DFL : sa->handler,
+                           dfl && (d == DFL_TERM || d == DFL_CORE));
+        }
         if (sig == LX_SIGKILL || sa->handler == LX_SIG_DFL) {
             switch (default_action(sig)) {
             case DFL_TERM:

@@ -18,7 +18,7 @@ int lx_copy_from(struct lx_thread *t, void *dst, uint64_t src, size_t len)
 static void journal_note(struct lx_proc *p, uint64_t addr, size_t len)
 {
     struct lx_journal *j = &p->journal;
-    if (!j->on || !len) return;
+    if (!j->depth || !len) return;
     if (j->n == j->cap) {
         size_t cap = j->cap ? j->cap * 2 : 16;
         void *n = realloc(j->r, cap * sizeof *j->r);
@@ -336,7 +336,17 @@ void lx_syscall(struct lx_thread *t)
     for (int i = 0; i < 6; i++) c.a[i] = cpu->x[10 + i];
     bool retrying = t->retrying;
     t->retrying = false;
-    long r;
+    const struct lx_observer *obs = t->proc->obs;
+    size_t mark = 0;
+    if (obs) {
+        if (!t->obs_in_sys) {
+            t->obs_in_sys = true;
+            t->obs_call = c;
+            if (obs->syscall_enter) obs->syscall_enter(obs->ctx, t, &c);
+        }
+        mark = lx_journal_start(t->proc);
+    }
+    long r = LX_SYS_BLOCKED;  /* the result, once the call completes */
     /* A host call that would block must not hold up the other guest
      * threads, which share this host thread: the guest thread waits with its
      * ecall not yet retired, and the call runs again when it can proceed.
@@ -351,17 +361,18 @@ void lx_syscall(struct lx_thread *t)
                 t->wait_fd = fd;
                 t->wait_events = fd_calls[i].events;
                 lx_block(t, LX_BLOCK_FD);
-                return;
+                goto out;
             }
         }
         if (is_wait_call(c.nr)) {
             c.nowait = true;
-            r = port->ops->syscall(port, t, &c);
-            if (r != 0) {
+            long w = port->ops->syscall(port, t, &c);
+            if (w != 0) {
                 t->has_deadline = false;
                 vm_cpu_retire(cpu);
-                cpu->x[10] = (uint64_t)r;
-                return;
+                cpu->x[10] = (uint64_t)w;
+                r = w;
+                goto out;
             }
             if (!retrying) {
                 /* First attempt: the call's own timeout becomes a deadline. */
@@ -375,12 +386,13 @@ void lx_syscall(struct lx_thread *t)
                 t->has_deadline = false;
                 vm_cpu_retire(cpu);
                 cpu->x[10] = 0;
-                return;
+                r = 0;
+                goto out;
             }
             bool keep = t->has_deadline;
             lx_block(t, LX_BLOCK_RETRY);
             t->has_deadline = keep;
-            return;
+            goto out;
         }
     }
     /* The ecall retires now: a handler that delivers a signal or switches
@@ -397,4 +409,23 @@ void lx_syscall(struct lx_thread *t)
         if (r == -ENOSYS) lx_warn_once(t->proc, c.nr, "system call %s is not supported", e->name);
     }
     if (r != LX_SYS_NORETURN && r != LX_SYS_BLOCKED) cpu->x[10] = (uint64_t)r;
+    /* a0 already set (rt_sigreturn, execve) unless the thread is gone */
+    else if (r == LX_SYS_NORETURN && t->state != LX_EXITED && !t->proc->exited)
+        r = (long)cpu->x[10];
+out:
+    if (obs) {
+        const struct lx_range *w;
+        size_t n;
+        lx_journal_stop(t->proc, mark, &w, &n);
+        if (r != LX_SYS_BLOCKED && r != LX_SYS_NORETURN && t->state != LX_EXITED)
+            lx_obs_sys_exit(t, r, w, n);
+    }
+}
+
+void lx_obs_sys_exit(struct lx_thread *t, long ret, const struct lx_range *w, size_t n)
+{
+    const struct lx_observer *obs = t->proc->obs;
+    if (!obs || !t->obs_in_sys) return;
+    t->obs_in_sys = false;
+    if (obs->syscall_exit) obs->syscall_exit(obs->ctx, t, &t->obs_call, ret, w, n);
 }

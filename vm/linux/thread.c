@@ -67,6 +67,7 @@ void lx_wake(struct lx_thread *t, long result)
     t->block = LX_BLOCK_NONE;
     t->has_deadline = false;
     t->cpu->x[10] = (uint64_t)result;
+    lx_obs_sys_exit(t, result, NULL, 0);
 }
 
 void lx_wake_retry(struct lx_thread *t)
@@ -310,6 +311,7 @@ static long sys_clone(struct lx_thread *t, const struct lx_syscall *c)
     if ((flags & LX_CLONE_CHILD_SETTID) && lx_copy_to(t, ctid, &tid, 4)) return -EFAULT;
     if (flags & LX_CLONE_CHILD_CLEARTID) n->clear_child_tid = ctid;
     if (p->port->ops->thread_event) p->port->ops->thread_event(p->port, n, true);
+    if (p->obs && p->obs->thread) p->obs->thread(p->obs->ctx, n, LX_OBS_THREAD_CREATE, t, 0);
     return n->tid;
 }
 
@@ -317,6 +319,9 @@ void lx_thread_exit(struct lx_thread *t, int code)
 {
     struct lx_port *port = t->proc->port;
     if (port->ops->thread_event) port->ops->thread_event(port, t, false);
+    const struct lx_observer *obs = t->proc->obs;
+    if (obs && obs->thread) obs->thread(obs->ctx, t, LX_OBS_THREAD_EXIT, NULL, code);
+    t->obs_in_sys = false;
     t->state = LX_EXITED;
     t->exit_code = code;
     if (t->clear_child_tid) {
