@@ -38,9 +38,10 @@ static void record_usage(FILE *out)
             "                     (default: /usr/riscv64-linux-gnu)\n"
             "  --digest-every N   log a state digest every N instructions (default\n"
             "                     134217728); replay --verify checks them all\n"
-            "  --chaos            randomize time slices and the order threads run in, to\n"
+            "  --chaos[=SEED]     randomize time slices and the order threads run in, to\n"
             "                     shake out races (as rr's chaos mode); the recording\n"
-            "                     still replays exactly\n"
+            "                     still replays exactly. SEED picks the schedule\n"
+            "                     (default: a random one, stored in the recording)\n"
             "  -h, --help         show this help\n"
             "\n"
             "At the end one summary line goes to stderr. Exit status: the program's;\n"
@@ -80,13 +81,14 @@ int cmd_record(int argc, char **argv)
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },
         { "sysroot", required_argument, NULL, 's' },
-        { "chaos", no_argument, NULL, 'c' },
+        { "chaos", optional_argument, NULL, 'c' },
         { "digest-every", required_argument, NULL, 'd' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
     const char *out_path = NULL, *sysroot = NULL;
     bool chaos = false;
+    uint64_t chaos_seed = 0;
     struct rec_options ro = { 0 };
     char *end;
     int c;
@@ -95,7 +97,16 @@ int cmd_record(int argc, char **argv)
         switch (c) {
         case 'o': out_path = optarg; break;
         case 's': sysroot = optarg; break;
-        case 'c': chaos = true; break;
+        case 'c':
+            chaos = true;
+            if (optarg) {
+                chaos_seed = strtoull(optarg, &end, 0);
+                if (!*optarg || *end || !chaos_seed) {
+                    cli_error("record", "--chaos=SEED wants a nonzero number, not '%s'", optarg);
+                    return CLI_USAGE;
+                }
+            }
+            break;
         case 'd':
             ro.digest_interval = strtoull(optarg, &end, 0);
             if (*end || !ro.digest_interval) {
@@ -129,7 +140,6 @@ int cmd_record(int argc, char **argv)
     }
     char err[1024] = "";
     json_t *meta = metadata(path, argc - optind, argv + optind, sysroot);
-    uint64_t chaos_seed = 0;
     if (chaos) {
         /* The seed is the only input of the chaos schedule: it goes into the
          * recording so the replay makes the same choices. */
