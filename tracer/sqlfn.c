@@ -389,7 +389,7 @@ static int build_lines(struct tsql_state *s)
         drop_lines(s);
         return rc ? rc : SQLITE_ERROR;
     }
-    qsort(s->lines, s->nlines, sizeof *s->lines, line_cmp);
+    if (s->nlines) qsort(s->lines, s->nlines, sizeof *s->lines, line_cmp);
     return 0;
 }
 
