@@ -32,6 +32,8 @@
 static const char *pie_path, *static_path;
 static char tmpdir[256];
 
+#define SHT_NOBITS_ 8u  /* ELF gABI */
+
 /* Where the PIE is "mapped" in these tests (page-aligned, like mmap's). */
 #define PIE_BASE 0x2aaaab000ull
 
@@ -449,6 +451,38 @@ static void test_damaged(void **state)
         failed += rc != 0;
     }
     print_message("300 damaged images: %d refused\n", failed);
+    /* Damage inside one section at a time (symbol and string tables, the
+     * DWARF sections libdw parses) or in the section headers: the
+     * sample is ELF64 little-endian, its headers read directly here. */
+    uint64_t shoff;
+    uint16_t shentsize, shnum;
+    memcpy(&shoff, img + 0x28, 8);
+    memcpy(&shentsize, img + 0x3a, 2);
+    memcpy(&shnum, img + 0x3c, 2);
+    assert_true(shentsize == 64 && shoff + (uint64_t)shnum * 64 <= len);
+    failed = 0;
+    for (int round = 0; round < 600; round++) {
+        memcpy(m, img, len);
+        unsigned sec = (unsigned)rand() % (shnum + 1u);
+        uint64_t off, size;
+        if (sec == shnum) {
+            off = shoff;
+            size = (uint64_t)shnum * 64;
+        } else {
+            uint32_t type;
+            memcpy(&type, img + shoff + sec * 64 + 4, 4);
+            memcpy(&off, img + shoff + sec * 64 + 24, 8);
+            memcpy(&size, img + shoff + sec * 64 + 32, 8);
+            if (type == SHT_NOBITS_ || size == 0 || off + size > len) continue;
+        }
+        int flips = 1 + rand() % 8;
+        for (int k = 0; k < flips; k++)
+            m[off + (uint64_t)rand() % size] = (unsigned char)rand();
+        int rc = try_image(m, len, err, sizeof err);
+        assert_true(rc == 0 || rc == -1);
+        failed += rc != 0;
+    }
+    print_message("600 images damaged in one section: %d refused\n", failed);
     free(m);
     free(img);
 }
