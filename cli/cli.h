@@ -78,6 +78,7 @@ int cmd_dump(int argc, char **argv);
 int cmd_expand(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_run(int argc, char **argv);
