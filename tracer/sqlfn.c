@@ -30,7 +30,7 @@
 struct sym_ent {
     int64_t addr, size, module_id, id;
     size_t name;   /* offset in names */
-    int rank;      /* preference among symbols at one address: higher wins */
+    int bind;      /* 0 global, 1 weak, 2 local */
     bool func;
 };
 
@@ -170,23 +170,29 @@ static void check_fresh(struct tsql_state *s)
     drop_lines(s);
 }
 
-/* Which of several symbols at one address names it: functions before
- * objects, then the name with fewer leading underscores (the public alias
- * rather than __libc_x), then the first inserted. */
-static int sym_rank(bool func, const char *name)
+/* Which of several symbols at one address names it: the one objdump
+ * shows (binutils objdump.c, compare_symbols): functions first, then
+ * global before weak before local, the larger size, names not starting
+ * with '.', then the name in strcmp order. < 0 when x is preferred. */
+static int sym_pref(const struct sym_ent *x, const struct sym_ent *y, const char *names)
 {
-    int u = 0;
-    while (name[u] == '_' && u < 8) u++;
-    return (func ? 16 : 0) + (8 - u);
+    if (x->func != y->func) return x->func ? -1 : 1;
+    if (x->bind != y->bind) return x->bind < y->bind ? -1 : 1;
+    if (x->size != y->size) return x->size > y->size ? -1 : 1;
+    const char *a = names + x->name, *b = names + y->name;
+    if ((a[0] == '.') != (b[0] == '.')) return a[0] == '.' ? 1 : -1;
+    int c = strcmp(a, b);
+    if (c) return c;
+    return x->id < y->id ? -1 : x->id > y->id;  /* the first inserted */
 }
 
-static int sym_cmp(const void *a, const void *b)
+/* By address; among equal addresses the preferred symbol last, where a
+ * downward scan meets it first. */
+static int sym_cmp(const void *a, const void *b, void *names)
 {
     const struct sym_ent *x = a, *y = b;
     if (x->addr != y->addr) return x->addr < y->addr ? -1 : 1;
-    if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;  /* best last */
-    if (x->id != y->id) return x->id > y->id ? -1 : 1;          /* first inserted last */
-    return 0;
+    return -sym_pref(x, y, names);
 }
 
 static int mod_cmp(const void *a, const void *b)
@@ -201,8 +207,12 @@ static int build_syms(struct tsql_state *s)
     s->sym_ok = true;  /* an absent table is an empty one */
     if (!table_exists(s->db, "symbol")) return 0;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT id, module_id, name, addr, size, kind FROM symbol "
-                                  "WHERE name IS NOT NULL AND addr IS NOT NULL",
+    /* `bind` is optional: without it every symbol counts as global. */
+    if (sqlite3_prepare_v2(s->db, "SELECT id, module_id, name, addr, size, kind, bind "
+                                  "FROM symbol WHERE name IS NOT NULL AND addr IS NOT NULL",
+                           -1, &st, NULL) != SQLITE_OK &&
+        sqlite3_prepare_v2(s->db, "SELECT id, module_id, name, addr, size, kind, NULL "
+                                  "FROM symbol WHERE name IS NOT NULL AND addr IS NOT NULL",
                            -1, &st, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
         return 0;  /* a table of another shape: no symbols */
@@ -228,8 +238,9 @@ static int build_syms(struct tsql_state *s)
         e->addr = sqlite3_column_int64(st, 3);
         e->size = sqlite3_column_int64(st, 4);
         if (e->size < 0) e->size = 0;
+        const char *bind = (const char *)sqlite3_column_text(st, 6);
         e->func = kind && !strcmp(kind, "func");
-        e->rank = sym_rank(e->func, name);
+        e->bind = !bind ? 0 : !strcmp(bind, "weak") ? 1 : !strcmp(bind, "local") ? 2 : 0;
         e->name = sb_add(&s->names, name, strlen(name));
         if (e->name == SIZE_MAX) {
             rc = SQLITE_NOMEM;
@@ -243,7 +254,7 @@ static int build_syms(struct tsql_state *s)
         return rc ? rc : SQLITE_ERROR;
     }
     if (!s->nsyms) return 0;
-    qsort(s->syms, s->nsyms, sizeof *s->syms, sym_cmp);
+    qsort_r(s->syms, s->nsyms, sizeof *s->syms, sym_cmp, s->names.p);
     s->maxend = malloc(s->nsyms * sizeof *s->maxend);
     s->prevfunc = malloc(s->nsyms * sizeof *s->prevfunc);
     s->mods = malloc(s->nsyms * sizeof *s->mods);

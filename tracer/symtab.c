@@ -114,7 +114,8 @@ static int load_bias(struct ctx *c, Elf *elf, const GElf_Ehdr *eh, uint64_t base
 static int create_tables(struct ctx *c)
 {
     return exec(c, "CREATE TABLE IF NOT EXISTS symbol (id INTEGER PRIMARY KEY, "
-                   "module_id INTEGER, name TEXT, addr INTEGER, size INTEGER, kind TEXT); "
+                   "module_id INTEGER, name TEXT, addr INTEGER, size INTEGER, kind TEXT, "
+                   "bind TEXT); "
                    "CREATE INDEX IF NOT EXISTS symbol_addr ON symbol(addr); "
                    "CREATE TABLE IF NOT EXISTS line (id INTEGER PRIMARY KEY, "
                    "module_id INTEGER, addr INTEGER, file TEXT, line INTEGER, col INTEGER, "
@@ -163,8 +164,8 @@ static int add_symbols(struct ctx *c, Elf *elf)
         return -1;
     }
     size_t n = data->d_size / entsize;
-    sqlite3_stmt *st = prepare(c, "INSERT INTO symbol (module_id, name, addr, size, kind) "
-                                  "VALUES (?, ?, ?, ?, ?)");
+    sqlite3_stmt *st = prepare(c, "INSERT INTO symbol (module_id, name, addr, size, kind, "
+                                  "bind) VALUES (?, ?, ?, ?, ?, ?)");
     if (!st) return -1;
     int rc = 0;
     for (size_t i = 1; i < n && !rc; i++) {  /* entry 0 is the null symbol */
@@ -189,6 +190,9 @@ static int add_symbols(struct ctx *c, Elf *elf)
         sqlite3_bind_int64(st, 3, (int64_t)(s.st_value + c->bias));
         sqlite3_bind_int64(st, 4, (int64_t)s.st_size);
         sqlite3_bind_text(st, 5, kind, -1, SQLITE_STATIC);
+        int b = GELF_ST_BIND(s.st_info);
+        sqlite3_bind_text(st, 6, b == STB_LOCAL ? "local" : b == STB_WEAK ? "weak" : "global", -1,
+                          SQLITE_STATIC);
         rc = step_reset(c, st);
     }
     sqlite3_finalize(st);

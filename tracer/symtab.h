@@ -15,7 +15,8 @@ typedef struct sqlite3 sqlite3;
  * Reads the symbol table of one module image (.symtab, else .dynsym: its
  * STT_FUNC/STT_GNU_IFUNC symbols, and STT_NOTYPE labels in SHF_EXECINSTR
  * sections, as 'func', STT_OBJECT as 'object'; defined ones only, without
- * mapping symbols ('$x...') and '.L' labels; with their st_size in bytes) and, when the image carries
+ * mapping symbols ('$x...') and '.L' labels; with their st_size in bytes
+ * and binding: 'local', 'weak', or 'global' for the others) and, when the image carries
  * .debug_line, its DWARF line table (every row of every sequence, with
  * its is_stmt flag; end_sequence rows with NULL file and line, see
  * docs/trace-schema.md), and appends them to the tables

@@ -8,11 +8,14 @@
 #   - the table format's alignment on a known result;
 #   - disasm(raw, pc) equals the disassembly the tracer stored, every row;
 #   - mem_history() equals the overlap query written by hand;
+#   - with the sample's symbols and lines loaded (symload, as the tracer
+#     will), sym(pc) equals objdump's <label+off> and line(pc) addr2line's
+#     answer for every executed instruction, and calls' caller column works;
 #   - exit status 1 for SQL errors, missing or non-database files, writes
 #     to the read-only database (left unchanged), 2 for bad usage.
-#   test_query.sh REPRISE STATIC_SAMPLE
+#   test_query.sh REPRISE STATIC_SAMPLE SYMLOAD
 set -u
-reprise=$(realpath "$1") sample=$(realpath "$2")
+reprise=$(realpath "$1") sample=$(realpath "$2") symload=$(realpath "$3")
 pass=0 fail=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
@@ -117,6 +120,51 @@ for range in "$a 8" "$((a - 4)) 8" "$((a + 3)) 1" "$((a - 64)) 256"; do
     if [ -n "$theirs" ] && [ "$ours" = "$theirs" ]; then ok; else
         bad "mem_history($1, $2): $(echo "$ours" | wc -l) vs $(echo "$theirs" | wc -l) lines"; fi
 done
+
+# sym() and line() on the executed instructions, once the symbols and lines
+# of the (static, so unrelocated) sample are in a copy of the trace.
+cp t.db sym.db
+same "symload bias" "$("$symload" sym.db "$sample" 1 0)" 0
+riscv64-linux-gnu-objdump -d "$sample" | awk '
+    /^[0-9a-f]+ <.*>:$/ { f = $2; gsub(/[<>:]/, "", f); fa = $1; next }
+    /^ *[0-9a-f]+:\t/ { a = $1; sub(/:$/, "", a); print a, f, fa }' > labels.txt
+"$reprise" query sym.db "SELECT DISTINCT printf('%x', pc), sym(pc), line(pc) FROM block_insn
+    ORDER BY pc" -f csv | tail -n +2 | tr ',' ' ' > ours.txt
+cut -d' ' -f1 ours.txt | sed 's/^/0x/' | riscv64-linux-gnu-addr2line -s -e "$sample" |
+    sed 's/ (discriminator [0-9]*)//' > a2l.txt
+if python3 - labels.txt ours.txt a2l.txt <<'EOF'
+import sys
+want = {}
+for l in open(sys.argv[1]):
+    a, f, fa = l.split()
+    off = int(a, 16) - int(fa, 16)
+    want[a] = f if off == 0 else f"{f}+0x{off:x}"
+ours = [l.split(' ') for l in open(sys.argv[2]).read().splitlines()]
+a2l = open(sys.argv[3]).read().splitlines()
+assert len(ours) == len(a2l) and len(ours) > 1000, (len(ours), len(a2l))
+lines = 0
+for (a, s, li), w in zip(ours, a2l):
+    assert s == want.get(a), f"sym(0x{a}) = {s}, objdump <{want.get(a)}>"
+    f, _, n = w.rpartition(':')
+    w = w if n.isdigit() and n != '0' and f != '??' else ''
+    assert li == w, f"line(0x{a}) = '{li}', addr2line '{w}'"
+    lines += li != ''
+assert lines >= 5, lines  # main's instructions in hello.c
+EOF
+then ok; else bad "sym()/line() of executed instructions differ from objdump/addr2line"; fi
+same "sym of the entry" "$("$reprise" query sym.db "SELECT sym(pc) FROM insn_exec WHERE icount = 0" -f csv | tail -1)" "_start"
+same "line of main" "$("$reprise" query sym.db "SELECT line(addr) FROM symbol WHERE name = 'main'" -f csv | tail -1)" \
+    "$(riscv64-linux-gnu-addr2line -s -e "$sample" "$(riscv64-linux-gnu-nm "$sample" | awk '$3 == "main" {print $1}')")"
+# mem_history names the function of each access.
+same "mem_history sym column" "$("$reprise" query sym.db "SELECT count(*) FROM mem_history($a, 8)
+    WHERE sym IS NOT sym(pc) OR sym IS NULL" -f csv | tail -1)" 0
+# calls() with a call table shaped as the call plugin's: the caller's name.
+sqlite3 sym.db "CREATE TABLE call (id INTEGER PRIMARY KEY, thread, icount, end_icount, depth,
+    parent_id, call_pc, callee, symbol TEXT, arg0, arg1, arg2, arg3, arg4, arg5, ret);
+    INSERT INTO call (thread, icount, end_icount, depth, call_pc, symbol, arg0, ret)
+    SELECT 1, 100, 150, 0, addr + 4, 'main', 1, 0 FROM symbol WHERE name = '__libc_start_call_main'"
+same "calls('main')" "$("$reprise" query sym.db "SELECT caller, duration, arg0, ret FROM calls('main')" -f csv | tail -1)" \
+    "__libc_start_call_main+0x4,50,1,0"
 
 # Errors.
 check "SQL error" 1 "$reprise" query t.db "SELEC 1"

@@ -115,18 +115,27 @@ static void test_disasm(void **state)
 }
 
 static const char *const symbols_sql =
-    "CREATE TABLE symbol (id INTEGER PRIMARY KEY, module_id, name TEXT, addr, size, kind TEXT);"
-    "INSERT INTO symbol (module_id, name, addr, size, kind) VALUES"
-    " (1, 'f1', 0x1000, 0x20, 'func'),"
-    " (1, 'unsized', 0x1100, 0, 'func'),"
-    " (1, 'obj', 0x2000, 8, 'object'),"
-    " (1, 'outer', 0x3000, 0x100, 'func'),"
-    " (1, 'inner', 0x3010, 0x10, 'func'),"
-    " (1, '__libc_foo', 0x4000, 0x10, 'func'),"
-    " (1, 'foo', 0x4000, 0x10, 'func'),"
-    " (1, 'foo_obj', 0x4000, 0x10, 'object'),"
-    " (2, 'g', 0x10000, 4, 'func'),"
-    " (2, 'data2', 0x10100, 4, 'object');";
+    "CREATE TABLE symbol (id INTEGER PRIMARY KEY, module_id, name TEXT, addr, size, kind TEXT,"
+    " bind TEXT);"
+    "INSERT INTO symbol (module_id, name, addr, size, kind, bind) VALUES"
+    " (1, 'f1', 0x1000, 0x20, 'func', 'global'),"
+    " (1, 'unsized', 0x1100, 0, 'func', 'local'),"
+    " (1, 'obj', 0x2000, 8, 'object', 'global'),"
+    " (1, 'outer', 0x3000, 0x100, 'func', 'global'),"
+    " (1, 'inner', 0x3010, 0x10, 'func', 'local'),"
+    /* Aliases, chosen as objdump does: function, global, larger, strcmp. */
+    " (1, 'foo', 0x4000, 0x10, 'func', 'weak'),"
+    " (1, 'foo_obj', 0x4000, 0x10, 'object', 'global'),"
+    " (1, '__libc_foo', 0x4000, 0x10, 'func', 'global'),"
+    " (1, 'a_foo', 0x4000, 0x10, 'func', 'local'),"
+    " (2, 'g', 0x10000, 4, 'func', 'global'),"
+    " (2, 'data2', 0x10100, 4, 'object', 'global'),"
+    " (4, 'l_fun', 0x20000, 8, 'func', 'local'),"
+    " (4, 'w_fun', 0x20000, 8, 'func', 'weak'),"
+    " (4, 'b_small', 0x20100, 4, 'func', 'global'),"
+    " (4, 'z_big', 0x20100, 16, 'func', 'global'),"
+    " (4, 'm_twin', 0x20200, 4, 'func', 'global'),"
+    " (4, 'k_twin', 0x20200, 4, 'func', 'global');";
 
 static void test_sym(void **state)
 {
@@ -148,8 +157,12 @@ static void test_sym(void **state)
     assert_string_equal(one(db, "SELECT sym(0x3018)"), "inner+0x8");
     assert_string_equal(one(db, "SELECT sym(0x3050)"), "outer+0x50");
     assert_string_equal(one(db, "SELECT sym(0x30ff)"), "outer+0xff");
-    /* Aliases: a function over an object, the fewer underscores. */
-    assert_string_equal(one(db, "SELECT sym(0x4008)"), "foo+0x8");
+    /* Aliases: a global function over a weak one, a local one and an
+     * object; a weak one over a local one; the larger; the strcmp-first. */
+    assert_string_equal(one(db, "SELECT sym(0x4008)"), "__libc_foo+0x8");
+    assert_string_equal(one(db, "SELECT sym(0x20004)"), "w_fun+0x4");
+    assert_string_equal(one(db, "SELECT sym(0x20102)"), "z_big+0x2");
+    assert_string_equal(one(db, "SELECT sym(0x20200)"), "k_twin");
     /* Past the module's last symbol, before the next module: nothing. */
     assert_string_equal(one(db, "SELECT sym(0x4010)"), "NULL");
     assert_string_equal(one(db, "SELECT sym(0x8000)"), "NULL");
@@ -170,6 +183,7 @@ static void test_sym(void **state)
 
     /* Rows added later are seen: after a statement, inside a transaction. */
     exec(db, "INSERT INTO symbol (module_id, name, addr, size, kind) VALUES (3, 'h', 0x8000, 16, 'func')");
+    /* (A row without bind counts as global.) */
     assert_string_equal(one(db, "SELECT sym(0x8004)"), "h+0x4");
     exec(db, "BEGIN");
     exec(db, "INSERT INTO symbol (module_id, name, addr, size, kind) VALUES (3, 'h2', 0x8010, 16, 'func')");
@@ -181,6 +195,12 @@ static void test_sym(void **state)
     exec(db, "COMMIT");
     exec(db, "DROP TABLE symbol");
     assert_string_equal(one(db, "SELECT sym(0x1000)"), "NULL");
+    /* A table without the bind column: every symbol global. */
+    exec(db, "CREATE TABLE symbol (id INTEGER PRIMARY KEY, module_id, name TEXT, addr, size, kind);"
+             "INSERT INTO symbol (module_id, name, addr, size, kind) VALUES"
+             " (1, 'zz', 0x1000, 8, 'func'), (1, 'aa', 0x1000, 8, 'func')");
+    assert_string_equal(one(db, "SELECT sym(0x1004)"), "aa+0x4");
+    exec(db, "DROP TABLE symbol");
     /* A table of another shape is no symbol table. */
     exec(db, "CREATE TABLE symbol (x)");
     assert_string_equal(one(db, "SELECT sym(0x1000)"), "NULL");

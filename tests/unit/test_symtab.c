@@ -7,7 +7,8 @@
  *   - a stripped copy falls back to .dynsym;
  *   - the line table equals readelf --debug-dump=decodedline row for row;
  *   - line(pc) equals addr2line and sym(pc) equals objdump -d's <func>
- *     label for every instruction of .text;
+ *     label for every instruction of the PIE's .text and of all of the
+ *     static executable (glibc's aliases included);
  *   - the load bias of PIE and static executables;
  *   - truncated, garbage and randomly damaged images return -1 or 0 and
  *     never crash (the unit suite also runs under ASan/UBSan).
@@ -129,24 +130,25 @@ static char **split_sorted(char *text, size_t *n)
     return v;
 }
 
-/* Our symbol table as "name addr size kind" lines, link-time addresses. */
+/* Our symbol table as "name addr size kind bind" lines, link-time addresses. */
 static char *our_symbols(sqlite3 *db, uint64_t bias)
 {
     size_t cap = 1 << 20, len = 0;
     char *out = malloc(cap);
     out[0] = 0;
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT name, addr, size, kind FROM symbol", -1, &st,
-                                        NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT name, addr, size, kind, bind FROM symbol", -1,
+                                        &st, NULL), SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW) {
         char line[1024], size[32];
         /* readelf prints sizes above 99999 in hex. */
         uint64_t sz = (uint64_t)sqlite3_column_int64(st, 2);
         snprintf(size, sizeof size, sz > 99999 ? "0x%" PRIx64 : "%" PRIu64, sz);
-        int n = snprintf(line, sizeof line, "%s %" PRIx64 " %s %s\n",
+        int n = snprintf(line, sizeof line, "%s %" PRIx64 " %s %s %s\n",
                          (const char *)sqlite3_column_text(st, 0),
                          (uint64_t)sqlite3_column_int64(st, 1) - bias, size,
-                         (const char *)sqlite3_column_text(st, 3));
+                         (const char *)sqlite3_column_text(st, 3),
+                         (const char *)sqlite3_column_text(st, 4));
         if (len + (size_t)n + 1 > cap) out = realloc(out, cap *= 2);
         memcpy(out + len, line, (size_t)n + 1);
         len += (size_t)n;
@@ -172,7 +174,8 @@ static char *readelf_symbols(const char *path, const char *table)
              "  else if ($4 == \"NOTYPE\" && index(x, \",\" $7 \",\")) k = \"func\";"
              "  if (k == \"\") next;"
              "  name = $8; sub(/@.*/, \"\", name); v = $2; sub(/^0+/, \"\", v); if (v == \"\") v = \"0\";"
-             "  printf \"%%s %%s %%s %%s\\n\", name, v, $3, k }'",
+             "  b = ($5 == \"LOCAL\") ? \"local\" : ($5 == \"WEAK\") ? \"weak\" : \"global\";"
+             "  printf \"%%s %%s %%s %%s %%s\\n\", name, v, $3, k, b }'",
              path, path, table);
     char *o = run(cmd);
     assert_non_null(o);
@@ -289,22 +292,23 @@ static void test_lines(void **state)
 }
 
 /* line() against addr2line -s and sym() against objdump's <label+off>
- * for every instruction of .text. */
-static void test_lookups(void **state)
+ * for every instruction objdump -d shows (of section `only`, if given). */
+static void lookups(const char *path, uint64_t base, const char *only, size_t min_insns,
+                    size_t min_lines)
 {
-    (void)state;
     if (!have_tools()) skip();
     uint64_t bias;
-    sqlite3 *db = load(pie_path, PIE_BASE, &bias);
-    char cmd[2048];
+    sqlite3 *db = load(path, base, &bias);
+    char cmd[2048], sect[64] = "";
+    if (only) snprintf(sect, sizeof sect, "--section=%s", only);
     /* "addr label" for every instruction, then addr2line's answer. */
     snprintf(cmd, sizeof cmd,
-             "riscv64-linux-gnu-objdump -d --section=.text '%s' | awk "
+             "riscv64-linux-gnu-objdump -d %s '%s' | awk "
              "'/^[0-9a-f]+ <.*>:$/ { f = $2; gsub(/[<>:]/, \"\", f); fa = $1; next } "
              " /^ *[0-9a-f]+:\\t/ { a = $1; sub(/:$/, \"\", a); print a, f, fa }' > '%s/insns' && "
              "cut -d' ' -f1 '%s/insns' | riscv64-linux-gnu-addr2line -s -e '%s' | "
              "sed 's/ (discriminator [0-9]*)//' | paste -d' ' '%s/insns' -",
-             pie_path, tmpdir, tmpdir, pie_path, tmpdir);
+             sect, path, tmpdir, tmpdir, path, tmpdir);
     char *out = run(cmd);
     assert_non_null(out);
     sqlite3_stmt *st;
@@ -337,12 +341,26 @@ static void test_lookups(void **state)
         }
         sqlite3_reset(st);
     }
-    print_message("%zu instructions (%zu with a line) agree with objdump and addr2line\n", n,
-                  with_line);
-    assert_true(n > 50 && with_line > 20);
+    print_message("%s: %zu instructions (%zu with a line) agree with objdump and addr2line\n",
+                  path, n, with_line);
+    assert_true(n >= min_insns && with_line >= min_lines);
     sqlite3_finalize(st);
     free(out);
     sqlite3_close(db);
+}
+
+static void test_lookups_pie(void **state)
+{
+    (void)state;
+    lookups(pie_path, PIE_BASE, ".text", 50, 20);
+}
+
+/* All of static glibc: thousands of functions with aliases (weak and
+ * global, __libc_ and public names), assembly labels, no debug info. */
+static void test_lookups_static(void **state)
+{
+    (void)state;
+    lookups(static_path, 0, NULL, 10000, 5);
 }
 
 static int64_t count(sqlite3 *db, const char *table)
@@ -503,7 +521,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_symbols_static),
         cmocka_unit_test(test_symbols_stripped),
         cmocka_unit_test(test_lines),
-        cmocka_unit_test(test_lookups),
+        cmocka_unit_test(test_lookups_pie),
+        cmocka_unit_test(test_lookups_static),
         cmocka_unit_test(test_two_modules),
         cmocka_unit_test(test_damaged),
     };
