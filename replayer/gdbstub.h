@@ -53,6 +53,12 @@ struct gdbstub_config {
      * (NUL-terminated, at most n bytes). */
     void (*events)(void *ctx, uint64_t icount, char *buf, size_t n);
     void *events_ctx;
+    /* Checkpoints (checkpoint.h): automatic snapshots of the replay every
+     * checkpoint_interval process instructions (0: none; reverse commands
+     * then replay from the beginning), at most checkpoint_max of them live
+     * (0: the default, 24). Needs ckpt_supervise() to have been called. */
+    uint64_t checkpoint_interval;
+    size_t checkpoint_max;
 };
 
 /* Creates a stub wrapping the replay port `inner` (not owned) and starts

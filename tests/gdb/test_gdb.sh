@@ -10,6 +10,8 @@
 # thread.
 #   test_gdb.sh REPRISE GDBTARGET GDBWATCH
 set -u
+# Extra options for `reprise debug` (e.g. dbg_opts="--checkpoint-interval 0").
+dbg_opts=${REPRISE_DEBUG_OPTS:-}
 reprise=$(realpath "$1") target=$(realpath "$2") wtarget=$(realpath "$3")
 if ! command -v gdb-multiarch >/dev/null; then
     echo "gdb-multiarch is not installed: skipped"
@@ -38,11 +40,11 @@ sum0=$(sha256sum t.rpr)
 # start_debug [FILE]: starts `reprise debug` in the background, sets $port.
 start_debug() {
     rm -f dbg.out  # else the loop below may read the previous session's port
-    "$reprise" debug "${1:-t.rpr}" >dbg.out 2>dbg.err &
+    "$reprise" debug ${dbg_opts:-} "${1:-t.rpr}" >dbg.out 2>dbg.err &
     dbg_pid=$!
     port=
     for _ in $(seq 100); do
-        port=$(sed -n "s/.*target remote :\([0-9]*\)'.*/\1/p" dbg.out)
+        port=$(sed -n "s/.*target remote :\([0-9]*\)'.*/\1/p" dbg.out 2>/dev/null)
         [ -n "$port" ] && return 0
         sleep 0.05
     done
@@ -52,6 +54,7 @@ start_debug() {
 
 # finish_debug: waits (at most 20 s) for `reprise debug` to end, sets $ds.
 finish_debug() {
+    [ -n "${GDB_TEST_TIMING:-}" ] && echo "session ended at $(date +%s.%N)" >&2
     for _ in $(seq 200); do kill -0 "$dbg_pid" 2>/dev/null || break; sleep 0.1; done
     kill "$dbg_pid" 2>/dev/null
     wait "$dbg_pid"; ds=$?; dbg_pid=
