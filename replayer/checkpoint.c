@@ -81,6 +81,10 @@ static bool active_gone(pid_t pid, int pidfd)
     return kill(pid, 0) < 0 && errno == ESRCH;
 }
 
+static volatile sig_atomic_t sup_signal;
+
+static void sup_on_signal(int sig) { sup_signal = sig; }
+
 int ckpt_supervise(int *status)
 {
     int life[2], res[2];
@@ -110,6 +114,12 @@ int ckpt_supervise(int *status)
     }
     close(life[0]);
     close(res[1]);
+    /* Terminated or interrupted: end the session's processes first. */
+    struct sigaction sa = { .sa_handler = sup_on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     int st = 1;
     bool done = false;
     pid_t active = pid;
@@ -117,6 +127,10 @@ int ckpt_supervise(int *status)
     while (!done) {
         struct pollfd pf[2] = { { .fd = res[0], .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
         int r = poll(pf, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 200);
+        if (sup_signal) {
+            st = 128 + sup_signal;
+            break;
+        }
         if (r < 0 && errno != EINTR) break;
         bool changed = false;
         if (r > 0 && pf[0].revents) {
@@ -147,6 +161,7 @@ int ckpt_supervise(int *status)
      * (orphans are reparented here). */
     close(life[1]);
     close(res[0]);
+    if (sup_signal && active > 0) kill(active, SIGKILL); /* it may be running, not polling */
     for (;;) {
         pid_t w = waitpid(-1, NULL, 0);
         if (w < 0 && errno == EINTR) continue;
