@@ -28,18 +28,20 @@
  *   encoding) and stops before it on a hit (gdb's riscv watchpoints are
  *   "nonsteppable": gdb steps the access itself, then compares values).
  *
- * Reverse execution re-replays from the beginning (no checkpoints yet; see
- * docs/debug.md): `bc`, `bs` and `monitor seek` halt the run and
- * cmd_debug builds a fresh process and replay port over the same
- * recording. The restarted run is in M_SCAN (run up to the point the
- * command started from, every budget bounded so that it lands exactly on
- * its process instruction count, noting breakpoint hits, watched accesses
- * or, for bs, the stepped thread's previous point) and then M_SEEK (restart
- * again and run exactly to the last hit noted). A stop point is the
- * process's instruction count plus the thread shown to gdb: runs that
- * start alike reach the same state at the same count. Checkpoints (fork of
- * the replaying process at safe points) would shorten both runs; they
- * would be taken in w_next_stop and resumed where cmd_debug restarts.
+ * Reverse execution replays again from an earlier state: the latest
+ * checkpoint before the target (a snapshot process, checkpoint.h: go_back
+ * hands the session to it and this process exits), or, without
+ * checkpoints, the beginning (the run halts and cmd_debug builds a fresh
+ * process and replay port over the same recording). The resumed run is in
+ * M_SCAN (run up to the point the command started from, every budget
+ * bounded so that it lands exactly on its process instruction count,
+ * noting breakpoint hits, watched accesses or, for bs, the stepped
+ * thread's previous point; with nothing found, scan the stretch before the
+ * checkpoint it started from) and then M_SEEK (back again and run exactly
+ * to the last hit noted). A stop point is the process's instruction count
+ * plus the thread shown to gdb: runs that start alike reach the same state
+ * at the same count. Snapshots are taken in w_next_stop (and the first one
+ * in gdbstub_start); a process resumed from one carries on from there.
  */
 #include "gdbstub.h"
 #include "checkpoint.h"

@@ -12,8 +12,11 @@
  * breakpoints are per-instruction callbacks compiled into the blocks that
  * contain breakpoint pcs, single steps are instruction budgets of 1.
  *
- * Reverse execution (bc, bs, `monitor seek`) restarts the replay from the
- * beginning over the same recording and runs it to the wanted point: the
+ * Reverse execution (bc, bs, `monitor seek`, `monitor restart`) resumes
+ * the latest checkpoint before the wanted point (a snapshot process,
+ * checkpoint.h; the caller must have called ckpt_supervise() and set
+ * checkpoint_interval) and runs forwards to it. Without checkpoints it
+ * restarts the replay from the beginning over the same recording: the
  * stub halts the run (lx_run returns) and gdbstub_restarting() says so;
  * the caller then builds a fresh replay port and process and runs again.
  *
