@@ -50,6 +50,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -550,6 +551,11 @@ static int read_packet(struct gdbstub *g)
         if (c == 3) return 2;
         if (c != '$') continue; /* acks and noise */
         g->pkt_len = 0;
+        if (!g->pkt) { /* an empty first packet ("$#00") still needs its NUL */
+            g->pkt = malloc(4096);
+            if (!g->pkt) return -1;
+            g->pkt_cap = 4096;
+        }
         unsigned sum = 0;
         for (;;) {
             c = get_byte(g);
@@ -1723,4 +1729,46 @@ void gdbstub_destroy(struct gdbstub *g)
     free(g->out);
     for (size_t i = 0; i < g->n_ck; i++) close(g->ck[i].fd);
     free(g);
+}
+
+/* ---- fuzzing (tests/fuzz/fuzz_gdbpkt.c) ---- */
+
+int gdbstub_fuzz_input(const void *data, size_t n)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) return -1;
+    struct gdbstub *g = calloc(1, sizeof *g);
+    if (!g) {
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    g->lfd = -1;
+    g->cfd = sv[0];
+    g->resume_tid = -1;
+    g->next_mark = 1;
+    g->ck_max = 24;
+    /* The whole input is queued before the stub reads (it never blocks:
+     * end of input reads as the client leaving); input past what the
+     * socket holds is dropped. */
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = send(sv[1], (const char *)data + off, n - off, MSG_NOSIGNAL);
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    shutdown(sv[1], SHUT_WR);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    char sink[4096];
+    for (unsigned i = 0; i < 100000 && g->cfd >= 0; i++) {
+        int r = read_packet(g);
+        if (r < 0) break;
+        if (r == 1) handle(g, g->pkt);
+        while (recv(sv[1], sink, sizeof sink, MSG_DONTWAIT) > 0) {
+        }
+    }
+    close(sv[1]);
+    gdbstub_destroy(g);
+    return 0;
 }

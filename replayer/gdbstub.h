@@ -100,4 +100,12 @@ void gdbstub_finish(struct gdbstub *g, const struct lx_exit *ex, const char *msg
 /* Closes the sockets and frees the stub (not the inner port). */
 void gdbstub_destroy(struct gdbstub *g);
 
+/* For tests/fuzz/fuzz_gdbpkt.c: feeds `data` (n bytes, any content; at
+ * most what a socket buffer holds, ~200 KiB, is used) to a stub with no
+ * process attached, as if a client had sent it and then disconnected, and
+ * handles every packet in it (framing, checksums, acks, hex arguments,
+ * monitor commands); replies are discarded. Returns 0, or -1 if the
+ * socketpair or memory for it could not be had. */
+int gdbstub_fuzz_input(const void *data, size_t n);
+
 #endif
