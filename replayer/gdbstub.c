@@ -721,6 +721,49 @@ static void stop_reply(struct gdbstub *g)
     send_packet(g);
 }
 
+/* The thread list for qXfer:threads (gdb's "Thread List Format": one
+ * <thread id="HEX" name="..."/> per live thread). The name is what Linux
+ * would show as the thread's comm: the personality keeps no per-thread
+ * name (prctl PR_SET_NAME is not recorded), so it is the program's file
+ * name cut to 15 bytes (TASK_COMM_LEN - 1, proc(5) /proc/pid/comm), as
+ * for a thread that never renamed itself. Returns a malloc'd string. */
+static char *threads_xml(struct gdbstub *g)
+{
+    const char *path = g->p && lx_exe_path(g->p) ? lx_exe_path(g->p) : g->program;
+    const char *base = path ? strrchr(path, '/') : NULL;
+    base = base ? base + 1 : path ? path : "";
+    char name[16 * 6 + 1];
+    size_t k = 0;
+    for (size_t i = 0; base[i] && i < 15; i++) {
+        const char *e = NULL;
+        switch (base[i]) {
+        case '&': e = "&amp;"; break;
+        case '<': e = "&lt;"; break;
+        case '>': e = "&gt;"; break;
+        case '"': e = "&quot;"; break;
+        case '\'': e = "&apos;"; break;
+        }
+        if (e) {
+            memcpy(name + k, e, strlen(e));
+            k += strlen(e);
+        } else {
+            name[k++] = base[i];
+        }
+    }
+    name[k] = 0;
+    size_t n = g->p ? g->p->n_threads : 0, cap = 64 + n * (48 + k);
+    char *x = malloc(cap);
+    if (!x) return NULL;
+    size_t len = (size_t)snprintf(x, cap, "<?xml version=\"1.0\"?>\n<threads>\n");
+    for (size_t i = 0; !g->exited && i < n; i++) {
+        struct lx_thread *t = g->p->threads[i];
+        if (t->state == LX_EXITED) continue;
+        len += (size_t)snprintf(x + len, cap - len, "<thread id=\"%x\" name=\"%s\"/>\n", t->tid, name);
+    }
+    snprintf(x + len, cap - len, "</threads>\n");
+    return x;
+}
+
 /* Serves a qXfer read of `data` (n bytes) for "off,len". */
 static void xfer_reply(struct gdbstub *g, const char *args, const void *data, size_t n)
 {
@@ -1037,7 +1080,7 @@ static enum act handle(struct gdbstub *g, char *pkt)
     case 'q':
         if (!strncmp(pkt, "qSupported", 10)) {
             reply(g, "PacketSize=4000;qXfer:features:read+;qXfer:exec-file:read+;"
-                     "qXfer:auxv:read+;QStartNoAckMode+;vContSupported+;"
+                     "qXfer:auxv:read+;qXfer:threads:read+;QStartNoAckMode+;vContSupported+;"
                      "ReverseStep+;ReverseContinue+");
         } else if (!strcmp(pkt, "qAttached") || !strncmp(pkt, "qAttached:", 10)) {
             reply(g, "1");
@@ -1062,6 +1105,11 @@ static enum act handle(struct gdbstub *g, char *pkt)
         } else if (!strncmp(pkt, "qXfer:features:read:target.xml:", 31)) {
             char *xml = target_xml();
             if (xml) xfer_reply(g, pkt + 31, xml, strlen(xml));
+            else reply(g, "E01");
+            free(xml);
+        } else if (!strncmp(pkt, "qXfer:threads:read::", 20)) {
+            char *xml = threads_xml(g);
+            if (xml) xfer_reply(g, pkt + 20, xml, strlen(xml));
             else reply(g, "E01");
             free(xml);
         } else if (!strncmp(pkt, "qXfer:exec-file:read:", 21)) {

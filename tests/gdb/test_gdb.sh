@@ -204,10 +204,11 @@ if start_debug w.rpr; then
         'reverse-continue' 'info threads' 'continue'
     finish_debug
     [ $ds = 0 ] && ok || { bad "thread: exit $ds, expected 0"; tail -5 dbg.err; }
-    expect gdb9.out 'Thread 2 hit Breakpoint 1, worker \(arg=0x' "breakpoint in a second thread"
-    expect gdb9.out '^\* 2 +Thread [0-9]+ +worker' "info threads: the second thread"
+    expect gdb9.out 'Thread 2 ("[^"]*" )?hit Breakpoint 1, worker \(arg=0x' "breakpoint in a second thread"
+    expect gdb9.out '^\* 2 +Thread [0-9]+ +("[^"]*" +)?worker' "info threads: the second thread"
+    expect gdb9.out '^  1 +Thread [0-9]+ "gdbwatch" ' "info threads: thread names (qXfer:threads)"
     expect gdb9.out '^\$1 = 42$' "a global written by the second thread"
-    n=$(grep -c 'Thread 2 hit Breakpoint 1, worker' gdb9.out)
+    n=$(grep -cE 'Thread 2 ("[^"]*" )?hit Breakpoint 1, worker' gdb9.out)
     [ "$n" = 2 ] && ok || bad "reverse-continue in the second thread ($n hits)"
     expect gdb9.out 'exited normally' "thread: the recorded exit"
 fi
