@@ -41,6 +41,8 @@ static void record_usage(FILE *out)
             "  --chaos            randomize time slices and the order threads run in, to\n"
             "                     shake out races (as rr's chaos mode); the recording\n"
             "                     still replays exactly\n"
+            "  --engine E         interp, jit or auto (default: $REPRISE_ENGINE, else\n"
+            "                     auto); the recording is the same with every engine\n"
             "  -h, --help         show this help\n"
             "\n"
             "At the end one summary line goes to stderr. Exit status: the program's;\n"
@@ -82,10 +84,11 @@ int cmd_record(int argc, char **argv)
         { "sysroot", required_argument, NULL, 's' },
         { "chaos", no_argument, NULL, 'c' },
         { "digest-every", required_argument, NULL, 'd' },
+        { "engine", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
-    const char *out_path = NULL, *sysroot = NULL;
+    const char *out_path = NULL, *sysroot = NULL, *engine = NULL;
     bool chaos = false;
     struct rec_options ro = { 0 };
     char *end;
@@ -96,6 +99,7 @@ int cmd_record(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 's': sysroot = optarg; break;
         case 'c': chaos = true; break;
+        case 'e': engine = optarg; break;
         case 'd':
             ro.digest_interval = strtoull(optarg, &end, 0);
             if (*end || !ro.digest_interval) {
@@ -108,6 +112,7 @@ int cmd_record(int argc, char **argv)
         default: record_usage(stderr); return CLI_USAGE;
         }
     }
+    if (cli_engine_setup("record", engine, false)) return CLI_USAGE;
     if (optind >= argc) {
         cli_error("record", "no program given (see 'reprise record --help')");
         return CLI_USAGE;

@@ -29,7 +29,9 @@ static void run_usage(FILE *out)
             "  --sysroot DIR   resolve the dynamic linker and absolute library paths in DIR\n"
             "                  (default: /usr/riscv64-linux-gnu)\n"
             "  --stats         print instructions, blocks, cache flushes, time and MIPS\n"
-            "                  to stderr at exit\n"
+            "                  (and what the JIT compiled) to stderr at exit\n"
+            "  --engine E      interp, jit or auto (default: $REPRISE_ENGINE, else auto):\n"
+            "                  interpret only, compile every block, or compile hot blocks\n"
             "  -h, --help      show this help\n"
             "\n"
             "Exit status: the program's; 128+N if it was killed by signal N; 1 if reprise\n"
@@ -41,10 +43,11 @@ int cmd_run(int argc, char **argv)
     static const struct option opts[] = {
         { "sysroot", required_argument, NULL, 's' },
         { "stats", no_argument, NULL, 'S' },
+        { "engine", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
-    const char *sysroot = NULL;
+    const char *sysroot = NULL, *engine = NULL;
     int stats = 0, c;
     optind = 1;
     /* '+': stop at the first non-option, which is the program. */
@@ -52,10 +55,12 @@ int cmd_run(int argc, char **argv)
         switch (c) {
         case 's': sysroot = optarg; break;
         case 'S': stats = 1; break;
+        case 'e': engine = optarg; break;
         case 'h': run_usage(stdout); return CLI_OK;
         default: run_usage(stderr); return CLI_USAGE;
         }
     }
+    if (cli_engine_setup("run", engine, stats)) return CLI_USAGE;
     if (optind >= argc) {
         cli_error("run", "no program given (see 'reprise run --help')");
         return CLI_USAGE;
@@ -100,6 +105,7 @@ int cmd_run(int argc, char **argv)
                 " invalidated, %" PRIu64 " cache flushes, %.3f s, %.1f MIPS\n",
                 n, st.tb_translated, st.tb_invalidated, st.tb_flushes, secs,
                 secs > 0 ? (double)n / secs / 1e6 : 0.0);
+        cli_print_jit_stats(&st);
     }
     lx_destroy(proc);
     port->ops->destroy(port);

@@ -1,0 +1,67 @@
+/*
+ * jit.h - the x86-64 JIT as seen by the interpreter (exec.c): compile one
+ * translation block to host code, and the exit protocol of that code.
+ * Design and limits: docs/jit.md.
+ */
+#ifndef REPRISE_VM_RISCV_JIT_JIT_H
+#define REPRISE_VM_RISCV_JIT_JIT_H
+
+#include <stdint.h>
+
+struct vm;
+struct vm_cpu;
+struct vm_tb;
+
+/* Block exits returned by compiled code. The first five are the
+ * interpreter's X_* exits with the same meaning (exec.c checks that the
+ * numbers agree); JIT_X_PARTIAL means the compiled code covered only a
+ * prefix of the block and stopped before an instruction it does not
+ * compile, which the interpreter runs next (cpu->pc is that instruction). */
+enum { JIT_X_LINK0, JIT_X_LINK1, JIT_X_JALR, JIT_X_EXC, JIT_X_SMC, JIT_X_PARTIAL };
+
+/* One decoded guest instruction of the block, as the templates need it.
+ * rd is 32 (the sink register) for integer writes to x0, as in the
+ * interpreter's ops; id is RV_ILLEGAL for an illegal encoding. */
+struct jit_insn {
+    uint64_t pc;
+    int64_t imm;
+    uint32_t raw;
+    uint16_t id;
+    uint8_t rd, rs1, rs2, len;
+};
+
+/*
+ * Compiled block entry: runs the block on cpu and returns a JIT_X_* exit.
+ * On return cpu->pc is the next pc (the faulting instruction's for EXC) and
+ * cpu->icount has been advanced by exactly the instructions retired; for
+ * EXC, cpu->exc_cause/exc_tval are set. host/pf/limit8 are vm->mem's
+ * fields. cpu->cur_tb must be the block (stores that hit its own code end
+ * it with JIT_X_SMC).
+ */
+typedef int (*jit_entry_fn)(struct vm_cpu *cpu, uint8_t *host, const uint8_t *pf,
+                            uint64_t limit8);
+
+/* Sets vm->jit_hot from vm->cfg.engine and the process defaults. */
+void jit_configure(struct vm *vm);
+
+/* Outcome of jit_compile. */
+enum jit_result {
+    JIT_OK,        /* tb->jit_code is set */
+    JIT_DECLINED,  /* not worth compiling (first instructions unsupported) */
+    JIT_FLUSHED,   /* the code cache was full and the whole TB cache was
+                      flushed: tb is gone, the caller must look up again */
+    JIT_NOMEM,     /* no code cache could be created; keep interpreting */
+};
+
+/*
+ * Compiles block tb, whose n guest instructions are insns[0..n) and whose
+ * bytes end at end_pc. Records the code in tb->jit_code and counts it in
+ * vm->stats. Must be called between blocks (never from compiled code).
+ */
+enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_insn *insns,
+                            unsigned n, uint64_t end_pc);
+
+/* Whether the JIT has a template for ISA row `id` (enum rv_insn_id). */
+int jit_supports(unsigned id);
+
+#endif
