@@ -105,6 +105,8 @@ struct vm_engine_config {
     unsigned jit_threshold;       /* executions before a block is compiled (AUTO);
                                      0 means the default, 50 */
     vm_prof_clock_fn prof_clock;  /* NULL: compile time reads as 0 */
+    unsigned jit_cache_kib;       /* host code cache size in KiB, flushed whole when
+                                     full; 0 means 65536 (64 MiB) */
 };
 
 struct vm_config {

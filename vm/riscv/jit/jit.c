@@ -79,11 +79,11 @@ int jit_supports(unsigned id);
 
 /* ---- the code cache ---- */
 
-static struct jit *cache_create(void)
+static struct jit *cache_create(size_t size)
 {
     struct jit *j = calloc(1, sizeof *j);
     if (!j) return NULL;
-    j->size = JIT_DEFAULT_CACHE;
+    j->size = (size + 4095) & ~(size_t)4095;
     j->base = mmap(NULL, j->size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
     j->tmp = malloc(JIT_MAX_BLOCK_CODE);
@@ -515,7 +515,9 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         tb->jit_failed = 1;
         return JIT_DECLINED;
     }
-    if (!vm->jit && !(vm->jit = cache_create())) {
+    size_t csize = vm->cfg.engine.jit_cache_kib ? (size_t)vm->cfg.engine.jit_cache_kib << 10
+                                                : JIT_DEFAULT_CACHE;
+    if (!vm->jit && !(vm->jit = cache_create(csize))) {
         tb->jit_failed = 1;
         return JIT_NOMEM;
     }

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 /* Host general registers, numbered as in the ModR/M reg field (+8 with REX). */
-enum x86_reg {
+enum x86_gpr {
     RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15,
 };
 
