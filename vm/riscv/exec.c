@@ -415,6 +415,45 @@ leave:
     return ret;
 }
 
+/* ---- JIT helpers (vm/riscv/jit/, docs/jit.md) ----
+ * Every row's body again, expanded as a function of its own so that
+ * compiled code can call it for an instruction that has no template: the
+ * interpreter's handler, not a second copy of the semantics. Only rows
+ * that do not end a block are called (control transfers all have
+ * templates); the others are compiled here but never used. cpu->icount
+ * holds the block-entry count, as the interpreter keeps it. */
+#define INSN(n, ops, ext, match, mask, flags, body)                               \
+static int jh_##n(struct vm_cpu *cpu, const struct rv_op *op)                     \
+{                                                                                 \
+    struct vm *vm = cpu->vm;                                                      \
+    uint64_t *x = cpu->x, *f = cpu->f;                                            \
+    const struct vm_tb *tb = cpu->cur_tb;                                         \
+    int ret = 0;                                                                  \
+    enum { INSTR_ = 0 };                                                          \
+    PROLOGUE(flags)                                                               \
+    body;                                                                         \
+    (void)vm; (void)x; (void)f; (void)tb; (void)FLAGS_;                           \
+    return smc_ ? JIT_H_SMC : JIT_H_OK;                                           \
+illegal: __attribute__((unused));                                                 \
+    cpu->exc_cause = RV_EXC_ILLEGAL;                                              \
+    cpu->exc_tval = op->raw;                                                      \
+    return JIT_H_EXC;                                                             \
+trap: __attribute__((unused));                                                    \
+    return JIT_H_EXC;                                                             \
+out: __attribute__((unused));                                                     \
+    (void)ret;                                                                    \
+    return JIT_H_OK;                                                              \
+}
+#include "insns.def"
+#undef INSN
+
+static const void *const rv_jit_helpers[RV_N_INSNS] = {
+#define INSN(n, ops, ext, match, mask, flags, body) \
+    [RV_##n] = ((flags) & RVF_CONTROL) ? NULL : (const void *)(uintptr_t)jh_##n,
+#include "insns.def"
+#undef INSN
+};
+
 /* ---- translator ---- */
 
 struct rv_fetched {
@@ -612,7 +651,9 @@ static enum jit_result rv_jit_compile(struct vm *vm, struct vm_tb *tb)
         }
         in[i] = (struct jit_insn){ .pc = o->pc, .imm = o->imm, .raw = o->raw,
                                    .id = o->hid == H_ILLEGAL ? RV_ILLEGAL : o->hid,
-                                   .rd = o->rd, .rs1 = o->rs1, .rs2 = o->rs2, .len = o->len };
+                                   .rd = o->rd, .rs1 = o->rs1, .rs2 = o->rs2, .len = o->len,
+                                   .helper = o->hid < RV_N_INSNS ? rv_jit_helpers[o->hid] : NULL,
+                                   .helper_arg = o };
     }
     enum jit_result r = jit_compile(vm, tb, in, tb->n_insns, tb->end);
     if (r == JIT_OK) {

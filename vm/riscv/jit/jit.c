@@ -190,8 +190,9 @@ int jit_supports(unsigned id) { return id == RV_ILLEGAL || (id < RV_N_INSNS && t
 #define XR(i) x86_m(RBX, 8 * (int32_t)(i) - BIAS)
 
 /* An out-of-line slow path, emitted after the block's straight-line code. */
+enum { SLOW_LOAD, SLOW_STORE, SLOW_HELPER };
 struct slow {
-    uint8_t is_store;
+    uint8_t type;
     unsigned idx;        /* instruction index in the block */
     uint32_t kind;       /* load: helper kind; store: size */
     uint64_t npc;        /* pc after the instruction (store SMC exit) */
@@ -333,6 +334,20 @@ static bool emit_insn(struct cc *c, unsigned idx)
         return true;
     }
     const struct tmpl *t = &tmpls[in->id];
+    if (!t->kind && in->helper) {
+        /* No template: call the interpreter's handler for the row. */
+        if (c->nslow >= 256) { e->overflow = true; return false; }
+        struct slow *s = &c->slow[c->nslow++];
+        *s = (struct slow){ .type = SLOW_HELPER, .idx = idx, .npc = npc };
+        x86_mov_rr(e, true, RDI, RBX);
+        x86_alu_ri(e, true, ALU_SUB, RDI, BIAS);
+        x86_mov_ri64(e, RSI, (uint64_t)(uintptr_t)in->helper_arg);
+        emit_call(e, in->helper);
+        x86_test_rr(e, false, RAX, RAX);
+        s->patch[s->npatch++] = x86_jcc_fwd(e, CC_NE);
+        s->resume = e->len;
+        return false;
+    }
     int32_t imm = (int32_t)in->imm;
     bool pure = in->rd == 32; /* a pure computation into x0 has no effect */
     switch (t->kind) {
@@ -422,7 +437,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
     case T_STORE: {
         if (c->nslow >= 256) { e->overflow = true; return false; }
         struct slow *s = &c->slow[c->nslow++];
-        *s = (struct slow){ .is_store = t->kind == T_STORE, .idx = idx, .npc = npc };
+        *s = (struct slow){ .type = t->kind == T_STORE ? SLOW_STORE : SLOW_LOAD, .idx = idx, .npc = npc };
         unsigned size = (unsigned)t->arg & 15;
         emit_addr(e, in);
         if (t->kind == T_LOAD) {
@@ -482,10 +497,19 @@ static void emit_slow(struct cc *c, struct slow *s)
     struct x86_buf *e = &c->e;
     const struct jit_insn *in = &c->insns[s->idx];
     for (unsigned i = 0; i < s->npatch; i++) x86_patch_here(e, s->patch[i]);
+    if (s->type == SLOW_HELPER) {
+        /* eax is JIT_H_EXC or JIT_H_SMC. */
+        x86_alu_ri(e, false, ALU_CMP, RAX, JIT_H_SMC);
+        size_t smc = x86_jcc_fwd(e, CC_E);
+        emit_exit(e, in->pc, s->idx, JIT_X_EXC);
+        x86_patch_here(e, smc);
+        emit_exit(e, s->npc, s->idx + 1, JIT_X_SMC);
+        return;
+    }
     /* rsi = guest address; for stores rdx = value. */
     x86_mov_rr(e, true, RDI, RBX);
     x86_alu_ri(e, true, ALU_SUB, RDI, BIAS);
-    if (!s->is_store) {
+    if (s->type == SLOW_LOAD) {
         x86_mov_ri64(e, RDX, s->kind);
         emit_call(e, (const void *)helper_load);
         x86_test_rr(e, false, RAX, RAX);
@@ -510,7 +534,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
 {
     uint64_t t0 = vm->cfg.engine.prof_clock ? vm->cfg.engine.prof_clock() : 0;
     unsigned k = 0;
-    while (k < n && jit_supports(insns[k].id)) k++;
+    while (k < n && (jit_supports(insns[k].id) || insns[k].helper)) k++;
     if (k == 0 || (k < n && k < JIT_MIN_PREFIX)) {
         tb->jit_failed = 1;
         return JIT_DECLINED;

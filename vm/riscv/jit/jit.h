@@ -28,7 +28,18 @@ struct jit_insn {
     uint32_t raw;
     uint16_t id;
     uint8_t rd, rs1, rs2, len;
+    /* The interpreter's handler of the row as a function (exec.c), used
+     * for rows without a template: int helper(struct vm_cpu *, helper_arg)
+     * returns a JIT_H_* code. NULL for rows that end a block. helper_arg
+     * (the interpreter's op) lives as long as the block. */
+    const void *helper;
+    const void *helper_arg;
 };
+
+/* Results of a helper. JIT_H_EXC: cpu->exc_cause/exc_tval are set and the
+ * instruction did not retire; JIT_H_SMC: it retired and overwrote code of
+ * the running block, which must be left right after it. */
+enum { JIT_H_OK, JIT_H_EXC, JIT_H_SMC };
 
 /*
  * Compiled block entry: runs the block on cpu and returns a JIT_X_* exit.
@@ -61,7 +72,8 @@ enum jit_result {
 enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_insn *insns,
                             unsigned n, uint64_t end_pc);
 
-/* Whether the JIT has a template for ISA row `id` (enum rv_insn_id). */
+/* Whether the JIT has a template for ISA row `id` (enum rv_insn_id); rows
+ * without one are compiled as calls of the interpreter's handler. */
 int jit_supports(unsigned id);
 
 #endif
