@@ -329,6 +329,55 @@ static void test_self_modifying_block(void **state)
     pair_close(&p);
 }
 
+/* A loop of compiled blocks chained to each other (and to themselves),
+ * stopped after random budgets: every stop is exact and resumes, and the
+ * results are the hand-computed ones. */
+static void test_chained_loop(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    uint32_t o = (uint32_t)-12; /* B-type immediate layout (ISA 2.3) */
+    uint32_t bne = rv_insns[RV_bne].match | T2 << 15 | T0 << 20 | ((o >> 11) & 1) << 7 |
+                   ((o >> 1) & 0xf) << 8 | ((o >> 5) & 0x3f) << 25 | ((o >> 12) & 1) << 31;
+    uint32_t code[] = {
+        I_(RV_addi, T2, T2, 1),
+        S_(RV_sb, T1, T2, 0),
+        I_(RV_addi, T1, T1, 1),
+        bne,                           /* back to code[0] while t2 != t0 */
+        I_(RV_addi, S0, S0, 5),
+        rv_insns[RV_jal].match | (8u >> 1) << 21, /* jal x0, +8 */
+        EBREAK,                        /* skipped */
+        EBREAK,
+    };
+    struct rv_decoded d;
+    rv_decode(bne, &d);
+    assert_int_equal(d.id, RV_bne);
+    assert_int_equal(d.imm, -12);
+    uint64_t x[32] = { 0 };
+    x[T0] = 1000;
+    x[T1] = DATA + 16;
+    for (int round = 0; round < 3; round++) {
+        pair_load(&p, code, sizeof code, x);
+        for (int guard = 0; guard < 10000 && p.cpu[0]->pc != CODE + 28; guard++)
+            pair_step(&p, 1 + rnd() % (round == 2 ? 5000 : 300), "chained loop");
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(p.cpu[i]->pc, CODE + 28);
+            assert_int_equal(p.cpu[i]->x[T2], 1000);
+            assert_int_equal(p.cpu[i]->x[S0], 5);
+            assert_int_equal(p.cpu[i]->icount, 4 * 1000 + 2);
+            uint8_t b;
+            assert_int_equal(vm_peek(p.vm[i], DATA + 16 + 999, &b, 1), 0);
+            assert_int_equal(b, 1000 & 0xff);
+        }
+    }
+    struct vm_stats st;
+    vm_get_stats(p.vm[1], &st);
+    /* Far fewer entries from the dispatcher than blocks run: chaining. */
+    assert_true(st.jit_runs > 0 && st.jit_runs < 1000);
+    pair_close(&p);
+}
+
 /* A faulting load in the middle of a compiled block: exact pc, exact
  * count, registers written before it kept, after it untouched. */
 static void test_fault_mid_block(void **state)
@@ -404,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_self_modifying_block),
         cmocka_unit_test(test_fault_mid_block),
+        cmocka_unit_test(test_chained_loop),
         cmocka_unit_test(test_cache_flush),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -168,6 +168,8 @@ static void test_control(void **state)
     T("pop r15; pop rbx; ret", x86_pop(e, R15), x86_pop(e, RBX), x86_ret(e));
     T("call rax", x86_call_r(e, RAX));
     T("call r11", x86_call_r(e, R11));
+    T("jmp rcx", x86_jmp_r(e, RCX));
+    T("jmp r9", x86_jmp_r(e, R9));
     /* Branches: addresses are relative to 0x1000, where the test decodes. */
     T("jne 0x1006", x86_jcc_fwd(e, CC_NE));
     T("jmp 0x1005", x86_jmp_fwd(e));

@@ -679,10 +679,10 @@ static int rv_jit_enter(struct vm_cpu *cpu, struct vm_tb *tb, uint64_t *budget)
     }
     uint64_t ic = cpu->icount;
     cpu->cur_tb = tb;
-    int x = ((jit_entry_fn)tb->jit_code)(cpu, vm->mem.host, vm->mem.pf, vm->mem.limit8);
+    int x = ((jit_entry_fn)tb->jit_code)(cpu, vm->mem.host, vm->mem.pf, vm->mem.limit8, *budget);
+    cpu->exit_tb = (struct vm_tb *)cpu->cur_tb; /* compiled code may have chained on */
     cpu->cur_tb = NULL;
     *budget -= cpu->icount - ic;
-    cpu->exit_tb = tb;
     vm->stats.jit_runs++;
     if (x == X_PARTIAL) vm->stats.jit_partial_exits++;
     return x;
@@ -770,6 +770,7 @@ int vm_run(struct vm_cpu *cpu, uint64_t budget, struct vm_exit *ex)
                 prev = NULL;
                 continue;
             }
+            run = cpu->exit_tb;
         } else {
             cpu->cur_tb = run;
             r = rv_exec(cpu, run, &budget);

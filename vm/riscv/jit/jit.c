@@ -75,6 +75,10 @@ struct jit {
     uint8_t *tmp;        /* emission buffer (read-write) */
 };
 
+/* Bytes of the prologue every block starts with; a chained jump enters the
+ * next block right after it (registers are already set up). */
+static size_t prologue_len;
+
 int jit_supports(unsigned id);
 
 /* ---- the code cache ---- */
@@ -204,6 +208,8 @@ struct slow {
 struct cc {
     struct x86_buf e;
     const struct jit_insn *insns;
+    const struct vm_tb *tb;
+    bool chain;          /* exits may go on to linked blocks (not calls/returns) */
     unsigned n;
     struct slow *slow;
     unsigned nslow;
@@ -225,6 +231,43 @@ static void emit_exit(struct x86_buf *e, uint64_t pc, uint32_t count, int code)
     if (count) x86_alu_mi(e, true, ALU_ADD, x86_m(RBX, CPU_OFF(icount)), (int32_t)count);
     x86_mov_ri64(e, RAX, (uint64_t)code);
     emit_epilogue(e);
+}
+
+/* The normal end of a block with a static successor (slot 0: taken/jump,
+ * 1: fallthrough): count the block, then jump straight into the compiled
+ * block linked there if it fits the budget (r15) and no stop is pending;
+ * else return to the dispatcher. Links are read at run time, so the
+ * dispatcher can set them later and invalidation can clear them. */
+static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
+{
+    struct x86_buf *e = &c->e;
+    uint32_t n = c->n;
+    if (!c->chain) {
+        emit_exit(e, pc, n, code);
+        return;
+    }
+    x86_alu_mi(e, true, ALU_ADD, x86_m(RBX, CPU_OFF(icount)), (int32_t)n);
+    x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n);
+    x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)&c->tb->link[slot].to);
+    x86_mov_rm(e, true, RAX, x86_m(RAX, 0));
+    x86_test_rr(e, true, RAX, RAX);
+    size_t f1 = x86_jcc_fwd(e, CC_E);
+    x86_mov_rm(e, true, RCX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
+    x86_test_rr(e, true, RCX, RCX);
+    size_t f2 = x86_jcc_fwd(e, CC_E);
+    x86_mov_rm(e, false, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, n_insns)));
+    x86_alu_rr(e, true, ALU_CMP, R15, RDX);
+    size_t f3 = x86_jcc_fwd(e, CC_B);
+    x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
+    size_t f4 = x86_jcc_fwd(e, CC_NE);
+    x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(cur_tb)), RAX);
+    x86_alu_ri(e, true, ALU_ADD, RCX, (int32_t)prologue_len);
+    x86_jmp_r(e, RCX);
+    x86_patch_here(e, f1);
+    x86_patch_here(e, f2);
+    x86_patch_here(e, f3);
+    x86_patch_here(e, f4);
+    emit_exit(e, pc, 0, code);
 }
 
 /* Stores rax into rd unless rd is the x0 sink. */
@@ -458,9 +501,9 @@ static bool emit_insn(struct cc *c, unsigned idx)
         x86_mov_rm(e, true, RAX, XR(in->rs1));
         x86_alu_rm(e, true, ALU_CMP, RAX, XR(in->rs2));
         size_t taken = x86_jcc_fwd(e, (enum x86_cc)t->arg);
-        emit_exit(e, npc, n, JIT_X_LINK1);
+        emit_link_exit(c, 1, npc, JIT_X_LINK1);
         x86_patch_here(e, taken);
-        emit_exit(e, in->pc + (uint64_t)in->imm, n, JIT_X_LINK0);
+        emit_link_exit(c, 0, in->pc + (uint64_t)in->imm, JIT_X_LINK0);
         return true;
     }
     case T_JAL:
@@ -468,7 +511,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_mov_ri64(e, RAX, npc);
             wx(e, in);
         }
-        emit_exit(e, in->pc + (uint64_t)in->imm, n, JIT_X_LINK0);
+        emit_link_exit(c, 0, in->pc + (uint64_t)in->imm, JIT_X_LINK0);
         return true;
     case T_JALR:
         /* The target is computed before rd is written: rd may be rs1. */
@@ -481,6 +524,32 @@ static bool emit_insn(struct cc *c, unsigned idx)
             wx(e, in);
         }
         x86_alu_mi(e, true, ALU_ADD, x86_m(RBX, CPU_OFF(icount)), (int32_t)n);
+        if (c->chain) {
+            /* Inline cache: link[0] is the last target the dispatcher saw. */
+            x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n);
+            x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)&c->tb->link[0].to);
+            x86_mov_rm(e, true, RAX, x86_m(RAX, 0));
+            x86_test_rr(e, true, RAX, RAX);
+            size_t f1 = x86_jcc_fwd(e, CC_E);
+            x86_alu_rm(e, true, ALU_CMP, RCX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, pc)));
+            size_t f2 = x86_jcc_fwd(e, CC_NE);
+            x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
+            x86_test_rr(e, true, RDX, RDX);
+            size_t f3 = x86_jcc_fwd(e, CC_E);
+            x86_mov_rm(e, false, RSI, x86_m(RAX, (int32_t)offsetof(struct vm_tb, n_insns)));
+            x86_alu_rr(e, true, ALU_CMP, R15, RSI);
+            size_t f4 = x86_jcc_fwd(e, CC_B);
+            x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
+            size_t f5 = x86_jcc_fwd(e, CC_NE);
+            x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(cur_tb)), RAX);
+            x86_alu_ri(e, true, ALU_ADD, RDX, (int32_t)prologue_len);
+            x86_jmp_r(e, RDX);
+            x86_patch_here(e, f1);
+            x86_patch_here(e, f2);
+            x86_patch_here(e, f3);
+            x86_patch_here(e, f4);
+            x86_patch_here(e, f5);
+        }
         x86_mov_ri64(e, RAX, JIT_X_JALR);
         emit_epilogue(e);
         return true;
@@ -547,8 +616,10 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     }
     struct jit *j = vm->jit;
     struct slow slow[256];
+    /* Blocks ending in a call or a return go back to the dispatcher, which
+     * keeps the return-address stack. */
     struct cc c = { .e = { .buf = j->tmp, .cap = JIT_MAX_BLOCK_CODE }, .insns = insns, .n = n,
-                    .slow = slow };
+                    .slow = slow, .tb = tb, .chain = tb->exit_kind == TB_EXIT_PLAIN };
     struct x86_buf *e = &c.e;
 
     /* Prologue: callee-saved registers used by the block; 5 pushes keep the
@@ -559,6 +630,8 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     x86_mov_rr(e, true, R12, RSI);
     x86_mov_rr(e, true, R13, RDX);
     x86_mov_rr(e, true, R14, RCX);
+    x86_mov_rr(e, true, R15, R8);
+    prologue_len = e->len; /* the same bytes for every block */
 
     bool ended = false;
     for (unsigned i = 0; i < k && !ended; i++) ended = emit_insn(&c, i);

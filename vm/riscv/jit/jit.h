@@ -42,15 +42,19 @@ struct jit_insn {
 enum { JIT_H_OK, JIT_H_EXC, JIT_H_SMC };
 
 /*
- * Compiled block entry: runs the block on cpu and returns a JIT_X_* exit.
- * On return cpu->pc is the next pc (the faulting instruction's for EXC) and
- * cpu->icount has been advanced by exactly the instructions retired; for
- * EXC, cpu->exc_cause/exc_tval are set. host/pf/limit8 are vm->mem's
- * fields. cpu->cur_tb must be the block (stores that hit its own code end
- * it with JIT_X_SMC).
+ * Compiled block entry: runs the block on cpu, then, while `budget` (guest
+ * instructions) allows and no stop is requested, goes on to the compiled
+ * blocks its exits are linked to (tb->link[], kept by the dispatcher and
+ * cleared by invalidation), and returns the JIT_X_* exit of the last one.
+ * On return cpu->pc is the next pc (the faulting instruction's for EXC),
+ * cpu->icount has been advanced by exactly the instructions retired and
+ * cpu->cur_tb is the last block run; for EXC, cpu->exc_cause/exc_tval are
+ * set. host/pf/limit8 are vm->mem's fields. cpu->cur_tb must be the block
+ * on entry (stores that hit the running block's code end it with
+ * JIT_X_SMC). The first block must fit in the budget.
  */
 typedef int (*jit_entry_fn)(struct vm_cpu *cpu, uint8_t *host, const uint8_t *pf,
-                            uint64_t limit8);
+                            uint64_t limit8, uint64_t budget);
 
 /* Sets vm->jit_hot from vm->cfg.engine and the process defaults. */
 void jit_configure(struct vm *vm);

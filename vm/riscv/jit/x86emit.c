@@ -234,6 +234,8 @@ void x86_ret(struct x86_buf *e) { x86_byte(e, 0xc3); }
 
 void x86_call_r(struct x86_buf *e, int r) { op(e, 0, OPC(0xff), 2, R_(r)); }
 
+void x86_jmp_r(struct x86_buf *e, int r) { op(e, 0, OPC(0xff), 4, R_(r)); }
+
 size_t x86_jcc_fwd(struct x86_buf *e, enum x86_cc cc)
 {
     x86_byte(e, 0x0f);

@@ -89,6 +89,7 @@ void x86_push(struct x86_buf *e, int r);
 void x86_pop(struct x86_buf *e, int r);
 void x86_ret(struct x86_buf *e);
 void x86_call_r(struct x86_buf *e, int r);
+void x86_jmp_r(struct x86_buf *e, int r);
 
 /* Forward branches: emit with a zero rel32 and patch once the target is
  * known. Return the offset of the rel32 field. */
