@@ -80,6 +80,10 @@ int cli_engine_setup(const char *cmd, const char *arg, bool stats);
 /* Prints the JIT counters of `st` (one line to stderr) if the JIT ran. */
 struct vm_stats;
 void cli_print_jit_stats(const struct vm_stats *st);
+/* Writes every block the JIT compiled in vm to out: guest instructions each
+ * followed by their x86-64 code (jitdump.c). -1 on out-of-memory. */
+struct vm;
+int cli_jit_dump(struct vm *vm, FILE *out);
 
 int cmd_debug(int argc, char **argv);
 int cmd_disas(int argc, char **argv);

@@ -210,6 +210,21 @@ void vm_cpu_request_stop(struct vm_cpu *cpu);
  * emulated it, e.g. an ecall): pc += its length, icount += 1. */
 void vm_cpu_retire(struct vm_cpu *cpu);
 
+/* One block compiled by the JIT, as shown by `reprise run --jit-dump`. */
+struct vm_jit_block {
+    uint64_t pc;              /* guest address of its first instruction */
+    unsigned n_insns;         /* guest instructions compiled */
+    const uint8_t *code;      /* host code; valid until the vm runs or flushes again */
+    size_t code_len;          /* bytes */
+    /* NULL, or n_insns + 1 offsets into code: where the host code of each
+     * guest instruction starts; the last one is where the block's shared
+     * exits and slow paths start. */
+    const uint32_t *insn_off;
+};
+/* Calls fn for every valid compiled block of vm, in no particular order.
+ * fn must not run or change the vm. */
+void vm_jit_foreach(struct vm *vm, void (*fn)(void *ctx, const struct vm_jit_block *b), void *ctx);
+
 /* Execution statistics of a vm (cumulative). */
 struct vm_stats {
     uint64_t tb_translated, tb_invalidated, tb_flushes;

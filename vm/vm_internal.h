@@ -68,6 +68,9 @@ struct vm_tb {
     uint32_t heat;
     uint8_t jit_failed;         /* compilation was tried and declined */
     void *jit_code;
+    uint32_t jit_len;           /* bytes of host code */
+    uint16_t jit_ndone;         /* guest instructions it covers */
+    uint32_t *jit_off;          /* NULL or n_insns + 1 code offsets (--jit-dump) */
     _Alignas(16) unsigned char ops[];
 };
 

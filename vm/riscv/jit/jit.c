@@ -207,6 +207,7 @@ struct slow {
 
 struct cc {
     struct x86_buf e;
+    uint32_t off[257];   /* code offset of each instruction, then of the tail */
     const struct jit_insn *insns;
     const struct vm_tb *tb;
     bool chain;          /* exits may go on to linked blocks (not calls/returns) */
@@ -248,6 +249,20 @@ static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
     }
     x86_alu_mi(e, true, ALU_ADD, x86_m(RBX, CPU_OFF(icount)), (int32_t)n);
     x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n);
+    if (pc == c->insns[0].pc) {
+        /* A loop onto itself: no link to read. The block cannot have been
+         * invalidated while running (its own stores leave it through the
+         * SMC exit), so jumping back to its body is safe. */
+        x86_alu_ri(e, true, ALU_CMP, R15, (int32_t)n);
+        size_t f1 = x86_jcc_fwd(e, CC_B);
+        x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
+        size_t f2 = x86_jcc_fwd(e, CC_NE);
+        x86_jmp_to(e, prologue_len);
+        x86_patch_here(e, f1);
+        x86_patch_here(e, f2);
+        emit_exit(e, pc, 0, code);
+        return;
+    }
     x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)&c->tb->link[slot].to);
     x86_mov_rm(e, true, RAX, x86_m(RAX, 0));
     x86_test_rr(e, true, RAX, RAX);
@@ -634,7 +649,13 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     prologue_len = e->len; /* the same bytes for every block */
 
     bool ended = false;
-    for (unsigned i = 0; i < k && !ended; i++) ended = emit_insn(&c, i);
+    unsigned done = 0;
+    for (unsigned i = 0; i < k && !ended; i++) {
+        c.off[i] = (uint32_t)e->len;
+        ended = emit_insn(&c, i);
+        done = i + 1;
+    }
+    c.off[done] = (uint32_t)e->len;
     if (!ended) {
         if (k < n) emit_exit(e, insns[k].pc, k, JIT_X_PARTIAL);
         else emit_exit(e, end_pc, n, JIT_X_LINK1);
@@ -651,6 +672,12 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         return JIT_FLUSHED;
     }
     tb->jit_code = code;
+    tb->jit_len = (uint32_t)e->len;
+    /* Offsets for --jit-dump, in the block arena (they die with the block);
+     * none if the arena is full. */
+    tb->jit_off = vm_tb_alloc(vm, (done + 1) * sizeof(uint32_t));
+    if (tb->jit_off) memcpy(tb->jit_off, c.off, (done + 1) * sizeof(uint32_t));
+    tb->jit_ndone = (uint16_t)done;
     vm->stats.jit_blocks++;
     vm->stats.jit_insns += k;
     vm->stats.jit_bytes += e->len;
@@ -658,7 +685,23 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     return JIT_OK;
 }
 
+void vm_jit_foreach(struct vm *vm, void (*fn)(void *ctx, const struct vm_jit_block *b), void *ctx)
+{
+    for (unsigned h = 0; h < (1u << VM_TB_HASH_BITS); h++)
+        for (struct vm_tb *tb = vm->tb_hash[h]; tb; tb = tb->hash_next) {
+            if (!tb->valid || !tb->jit_code) continue;
+            struct vm_jit_block b = { .pc = tb->pc, .n_insns = tb->jit_ndone, .code = tb->jit_code,
+                                      .code_len = tb->jit_len, .insn_off = tb->jit_off };
+            fn(ctx, &b);
+        }
+}
+
 #else /* not an x86-64 host: no JIT, every engine interprets */
+
+void vm_jit_foreach(struct vm *vm, void (*fn)(void *ctx, const struct vm_jit_block *b), void *ctx)
+{
+    (void)vm; (void)fn; (void)ctx;
+}
 
 void jit_cache_flush(struct vm *vm) { (void)vm; }
 void jit_cache_destroy(struct vm *vm) { (void)vm; }
