@@ -159,6 +159,16 @@ static void test_shift_mul_div(void **state)
     T("setb al", x86_setcc(e, CC_B, RAX));
     T("sete sil", x86_setcc(e, CC_E, RSI));
     T("setge r8b", x86_setcc(e, CC_GE, R8));
+    T("rol rax, cl", x86_shift_rcl(e, true, SH_ROL, RAX));
+    T("ror eax, cl", x86_shift_rcl(e, false, SH_ROR, RAX));
+    T("ror rax, 0x3f", x86_shift_ri(e, true, SH_ROR, RAX, 63));
+    T("ror eax, 5", x86_shift_ri(e, false, SH_ROR, RAX, 5));
+    T("cmovl rax, rcx", x86_cmov(e, CC_L, RAX, RCX));
+    T("cmova r9, r10", x86_cmov(e, CC_A, R9, R10));
+    T("not rax", x86_not(e, true, RAX));
+    T("not r11d", x86_not(e, false, R11));
+    T("bswap rax", x86_bswap(e, RAX));
+    T("bswap r12", x86_bswap(e, R12));
 }
 
 static void test_control(void **state)

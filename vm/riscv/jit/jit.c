@@ -175,8 +175,10 @@ static int helper_store(struct vm_cpu *cpu, uint64_t a, uint64_t v, unsigned siz
 enum {
     T_NONE, T_LI, T_AUIPC, T_JAL, T_JALR, T_BRANCH, T_LOAD, T_STORE, T_ALU_RI, T_ALU_RR,
     T_SLT_RI, T_SLT_RR, T_SH_RI, T_SH_RR, T_ALU_RI_W, T_ALU_RR_W, T_SH_RI_W, T_SH_RR_W,
-    T_NOP, T_TRAP, T_MUL, T_MUL_W, T_MULH, T_DIV,
+    T_NOP, T_TRAP, T_MUL, T_MUL_W, T_MULH, T_DIV, T_SHADD, T_SLLI_UW, T_LOGN, T_MINMAX, T_EXT,
+    T_REV8,
 };
+enum { SHADD_UW = 8 };
 enum { MULH_SS, MULH_SU, MULH_UU };
 enum { DIV_SIGNED = 1, DIV_REM = 2, DIV_W = 4 };
 
@@ -490,6 +492,49 @@ static bool emit_insn(struct cc *c, unsigned idx)
     case T_DIV:
         if (pure) return false;
         emit_div(e, in, t->arg);
+        return false;
+    case T_SHADD:
+        /* (X1 or its zero-extended low word) << n, plus X2. */
+        if (pure) return false;
+        x86_mov_rm(e, !(t->arg & SHADD_UW), RAX, XR(in->rs1));
+        if (t->arg & 7) x86_shift_ri(e, true, SH_SHL, RAX, (uint8_t)(t->arg & 7));
+        x86_alu_rm(e, true, ALU_ADD, RAX, XR(in->rs2));
+        wx(e, in);
+        return false;
+    case T_SLLI_UW:
+        if (pure) return false;
+        x86_mov_rm(e, false, RAX, XR(in->rs1));
+        if (in->imm) x86_shift_ri(e, true, SH_SHL, RAX, (uint8_t)in->imm);
+        wx(e, in);
+        return false;
+    case T_LOGN:
+        /* X1 op ~X2, and for xnor ~(X1 ^ X2), which is the same value. */
+        if (pure) return false;
+        x86_mov_rm(e, true, RAX, XR(in->rs2));
+        x86_not(e, true, RAX);
+        x86_alu_rm(e, true, (enum x86_alu)t->arg, RAX, XR(in->rs1));
+        wx(e, in);
+        return false;
+    case T_MINMAX:
+        /* rax = X1; if (X1 cc X2) rax = X2. */
+        if (pure) return false;
+        x86_mov_rm(e, true, RAX, XR(in->rs1));
+        x86_mov_rm(e, true, RCX, XR(in->rs2));
+        x86_alu_rr(e, true, ALU_CMP, RAX, RCX);
+        x86_cmov(e, (enum x86_cc)t->arg, RAX, RCX);
+        wx(e, in);
+        return false;
+    case T_EXT:
+        /* The low bytes of a register, read in place (little-endian host). */
+        if (pure) return false;
+        x86_load(e, RAX, XR(in->rs1), (unsigned)t->arg & 15, t->arg & JIT_SIGNED);
+        wx(e, in);
+        return false;
+    case T_REV8:
+        if (pure) return false;
+        x86_mov_rm(e, true, RAX, XR(in->rs1));
+        x86_bswap(e, RAX);
+        wx(e, in);
         return false;
     case T_LOAD:
     case T_STORE: {

@@ -218,6 +218,20 @@ void x86_setcc(struct x86_buf *e, enum x86_cc cc, int dst8)
     op(e, F_BYTEREG, OPC(0x0f, (uint8_t)(0x90 + cc)), 0, R_(dst8));
 }
 
+void x86_cmov(struct x86_buf *e, enum x86_cc cc, int dst, int src)
+{
+    op(e, F_W, OPC(0x0f, (uint8_t)(0x40 + cc)), dst, R_(src));
+}
+
+void x86_not(struct x86_buf *e, bool w, int r) { op(e, w ? F_W : 0, OPC(0xf7), 2, R_(r)); }
+
+void x86_bswap(struct x86_buf *e, int r)
+{
+    x86_byte(e, (uint8_t)(0x48 | (r >= 8 ? 1 : 0)));
+    x86_byte(e, 0x0f);
+    x86_byte(e, (uint8_t)(0xc8 + (r & 7)));
+}
+
 void x86_push(struct x86_buf *e, int r)
 {
     if (r >= 8) x86_byte(e, 0x41);

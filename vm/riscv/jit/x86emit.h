@@ -45,7 +45,7 @@ static inline bool x86_ok(const struct x86_buf *e) { return !e->overflow; }
  * base opcode of the reg/r/m forms are both derived from this number). */
 enum x86_alu { ALU_ADD = 0, ALU_OR = 1, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7 };
 /* Shift operations (the /digit of 0xC1 and 0xD3). */
-enum x86_shift { SH_SHL = 4, SH_SHR = 5, SH_SAR = 7 };
+enum x86_shift { SH_ROL = 0, SH_ROR = 1, SH_SHL = 4, SH_SHR = 5, SH_SAR = 7 };
 /* Condition codes (the low nibble of Jcc / SETcc). */
 enum x86_cc {
     CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7,
@@ -85,6 +85,9 @@ void x86_mul_m(struct x86_buf *e, bool is_signed, struct x86_mem m);     /* rdx:
 void x86_div_r(struct x86_buf *e, bool w, bool is_signed, int src);      /* rdx:rax / src */
 void x86_cqo(struct x86_buf *e, bool w);                                 /* cqo / cdq */
 void x86_setcc(struct x86_buf *e, enum x86_cc cc, int dst8);
+void x86_cmov(struct x86_buf *e, enum x86_cc cc, int dst, int src);       /* 64-bit */
+void x86_not(struct x86_buf *e, bool w, int r);
+void x86_bswap(struct x86_buf *e, int r);                                 /* 64-bit */
 void x86_push(struct x86_buf *e, int r);
 void x86_pop(struct x86_buf *e, int r);
 void x86_ret(struct x86_buf *e);
