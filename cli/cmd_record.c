@@ -42,6 +42,8 @@ static void record_usage(FILE *out)
             "                     shake out races (as rr's chaos mode); the recording\n"
             "                     still replays exactly. SEED picks the schedule\n"
             "                     (default: a random one, stored in the recording)\n"
+            "  --engine E         interp, jit or auto (default: $REPRISE_ENGINE, else\n"
+            "                     auto); the recording is the same with every engine\n"
             "  -h, --help         show this help\n"
             "\n"
             "At the end one summary line goes to stderr. Exit status: the program's;\n"
@@ -83,10 +85,11 @@ int cmd_record(int argc, char **argv)
         { "sysroot", required_argument, NULL, 's' },
         { "chaos", optional_argument, NULL, 'c' },
         { "digest-every", required_argument, NULL, 'd' },
+        { "engine", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
-    const char *out_path = NULL, *sysroot = NULL;
+    const char *out_path = NULL, *sysroot = NULL, *engine = NULL;
     bool chaos = false;
     uint64_t chaos_seed = 0;
     struct rec_options ro = { 0 };
@@ -107,6 +110,7 @@ int cmd_record(int argc, char **argv)
                 }
             }
             break;
+        case 'e': engine = optarg; break;
         case 'd':
             ro.digest_interval = strtoull(optarg, &end, 0);
             if (*end || !ro.digest_interval) {
@@ -119,6 +123,7 @@ int cmd_record(int argc, char **argv)
         default: record_usage(stderr); return CLI_USAGE;
         }
     }
+    if (cli_engine_setup("record", engine, false)) return CLI_USAGE;
     if (optind >= argc) {
         cli_error("record", "no program given (see 'reprise record --help')");
         return CLI_USAGE;

@@ -14,15 +14,21 @@ cd "$tmp"
 ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 
+# The engine of this run (REPRISE_ENGINE, default auto) and the other one:
+# every recording is also replayed with the other engine (docs/jit.md: the
+# engine never changes what is recorded or replayed).
+case "${REPRISE_ENGINE:-auto}" in jit) other=interp ;; *) other=jit ;; esac
+
 # rr NAME PROGRAM ARGS...: record (stdin from $RR_IN, default /dev/null),
-# then replay twice (once with --verify) with no stdin at all.
+# then replay three times with no stdin at all: plain, with --verify (every
+# state digest), and with --verify under the other engine.
 rr() {
     local name=$1 prog=$dir/$2; shift 2
     rm -f "$tmp/$name.rpr"
     "$reprise" record -o "$tmp/$name.rpr" "$prog" "$@" <"${RR_IN:-/dev/null}" >"$tmp/rec.out" 2>"$tmp/rec.err"
     local rs=$?
     if [ ! -s "$tmp/$name.rpr" ]; then bad "$name: no recording"; cat "$tmp/rec.err"; return; fi
-    for v in "" --verify; do
+    for v in "" --verify "--verify --engine $other"; do
         "$reprise" replay $v "$tmp/$name.rpr" </dev/null >"$tmp/rep.out" 2>"$tmp/rep.err"
         local ps=$?
         if [ $ps != $rs ]; then bad "$name: replay $v exit $ps, recorded $rs"; tail -3 "$tmp/rep.err"; return; fi
