@@ -764,6 +764,108 @@ static char *threads_xml(struct gdbstub *g)
     return x;
 }
 
+/* Appends to a growing string (NULL stays NULL on a failed allocation). */
+static void sappend(char **s, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void sappend(char **s, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    if (!*s) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(*s + *len, *cap - *len, fmt, ap);
+        va_end(ap);
+        if (n < 0) return;
+        if ((size_t)n < *cap - *len) {
+            *len += (size_t)n;
+            return;
+        }
+        char *m = realloc(*s, 2 * *cap + (size_t)n);
+        if (!m) {
+            free(*s);
+            *s = NULL;
+            return;
+        }
+        *s = m;
+        *cap = 2 * *cap + (size_t)n;
+    }
+}
+
+/* The loaded objects for qXfer:libraries-svr4 (gdb's "Library List Format
+ * for SVR4 Targets"), read from the guest's dynamic linker structures: the
+ * executable's program headers (auxv AT_PHDR/AT_PHNUM, the load bias from
+ * PT_PHDR), its PT_DYNAMIC section's DT_DEBUG entry, which the dynamic
+ * linker points at its struct r_debug (glibc <link.h>: r_map at offset 8),
+ * and the link_map chain from there (l_addr 0, l_name 8, l_ld 16, l_next
+ * 24). The first link_map is the executable (main-lm). Before the dynamic
+ * linker has filled DT_DEBUG in, and for a static program, the list is
+ * empty. Everything is read with lx_guest_peek: a bad pointer ends the
+ * list. Returns a malloc'd string. */
+static char *libraries_xml(struct gdbstub *g)
+{
+    size_t len = 0, cap = 1024;
+    char *x = malloc(cap);
+    uint64_t phdr = 0, phnum = 0, rdebug = 0;
+    for (size_t i = 0; g->p && i + 1 < g->p->n_auxv; i += 2) {
+        if (g->p->auxv[i] == 3) phdr = g->p->auxv[i + 1];
+        if (g->p->auxv[i] == 5) phnum = g->p->auxv[i + 1];
+    }
+    uint64_t bias = 0, dyn = 0, dynsz = 0;
+    bool have_bias = false;
+    for (uint64_t i = 0; g->p && !g->exited && phdr && i < phnum && i < 256; i++) {
+        uint32_t type;
+        uint64_t vaddr, memsz;
+        uint64_t ph = phdr + i * 56; /* Elf64_Phdr */
+        if (lx_guest_peek(g->p, ph, &type, 4) || lx_guest_peek(g->p, ph + 16, &vaddr, 8) ||
+            lx_guest_peek(g->p, ph + 40, &memsz, 8))
+            break;
+        if (type == 6) bias = phdr - vaddr, have_bias = true; /* PT_PHDR */
+        if (type == 2) dyn = vaddr, dynsz = memsz;            /* PT_DYNAMIC */
+    }
+    if (dyn && have_bias) {
+        for (uint64_t off = 0; off + 16 <= dynsz && off < 16 * 4096; off += 16) {
+            uint64_t tag, val;
+            if (lx_guest_peek(g->p, bias + dyn + off, &tag, 8) ||
+                lx_guest_peek(g->p, bias + dyn + off + 8, &val, 8) || tag == 0)
+                break;
+            if (tag == 21) rdebug = val; /* DT_DEBUG */
+        }
+    }
+    uint64_t lm = 0;
+    if (rdebug && lx_guest_peek(g->p, rdebug + 8, &lm, 8)) lm = 0;
+    if (!lm) {
+        sappend(&x, &len, &cap, "<library-list-svr4 version=\"1.0\"/>\n");
+        return x;
+    }
+    sappend(&x, &len, &cap, "<library-list-svr4 version=\"1.0\" main-lm=\"0x%" PRIx64 "\">\n", lm);
+    uint64_t next = 0;
+    if (lx_guest_peek(g->p, lm + 24, &next, 8)) next = 0;
+    for (unsigned n = 0; next && n < 4096; n++) {
+        uint64_t f[4];
+        if (lx_guest_peek(g->p, next, f, sizeof f)) break;
+        char name[4096];
+        size_t k = 0;
+        while (f[1] && k + 1 < sizeof name && lx_guest_peek(g->p, f[1] + k, &name[k], 1) == 0 && name[k])
+            k++;
+        name[k] = 0;
+        sappend(&x, &len, &cap, "  <library name=\"");
+        for (size_t i = 0; i < k; i++) {
+            char c = name[i];
+            if (c == '&') sappend(&x, &len, &cap, "&amp;");
+            else if (c == '<') sappend(&x, &len, &cap, "&lt;");
+            else if (c == '>') sappend(&x, &len, &cap, "&gt;");
+            else if (c == '"') sappend(&x, &len, &cap, "&quot;");
+            else if ((unsigned char)c < 0x20) sappend(&x, &len, &cap, "&#%d;", c);
+            else sappend(&x, &len, &cap, "%c", c);
+        }
+        sappend(&x, &len, &cap, "\" lm=\"0x%" PRIx64 "\" lmid=\"0x0\" l_addr=\"0x%" PRIx64 "\" l_ld=\"0x%" PRIx64 "\"/>\n",
+                next, f[0], f[2]);
+        next = f[3];
+    }
+    sappend(&x, &len, &cap, "</library-list-svr4>\n");
+    return x;
+}
+
 /* Serves a qXfer read of `data` (n bytes) for "off,len". */
 static void xfer_reply(struct gdbstub *g, const char *args, const void *data, size_t n)
 {
@@ -1080,7 +1182,7 @@ static enum act handle(struct gdbstub *g, char *pkt)
     case 'q':
         if (!strncmp(pkt, "qSupported", 10)) {
             reply(g, "PacketSize=4000;qXfer:features:read+;qXfer:exec-file:read+;"
-                     "qXfer:auxv:read+;qXfer:threads:read+;QStartNoAckMode+;vContSupported+;"
+                     "qXfer:auxv:read+;qXfer:threads:read+;qXfer:libraries-svr4:read+;QStartNoAckMode+;vContSupported+;"
                      "ReverseStep+;ReverseContinue+");
         } else if (!strcmp(pkt, "qAttached") || !strncmp(pkt, "qAttached:", 10)) {
             reply(g, "1");
@@ -1105,6 +1207,12 @@ static enum act handle(struct gdbstub *g, char *pkt)
         } else if (!strncmp(pkt, "qXfer:features:read:target.xml:", 31)) {
             char *xml = target_xml();
             if (xml) xfer_reply(g, pkt + 31, xml, strlen(xml));
+            else reply(g, "E01");
+            free(xml);
+        } else if (!strncmp(pkt, "qXfer:libraries-svr4:read:", 26)) {
+            char *args = strchr(pkt + 26, ':');
+            char *xml = args ? libraries_xml(g) : NULL;
+            if (xml) xfer_reply(g, args + 1, xml, strlen(xml));
             else reply(g, "E01");
             free(xml);
         } else if (!strncmp(pkt, "qXfer:threads:read::", 20)) {

@@ -132,6 +132,27 @@ if start_debug; then
     expect gdb5.out 'exited with code 07' "pending: the recorded exit"
 fi
 
+# Session 4b: the library list comes from the stub (qXfer:libraries-svr4,
+# read from the dynamic linker's r_debug and link_map chain): the packet
+# log shows the list, and gdb's view of libc (its load address, as gdb
+# computes it from the list and the library's ELF file) matches the
+# link_map's l_addr plus the .text offset objdump gives.
+dbg_opts="--verbose"
+if start_debug; then
+    gdbrun gdb5b.out 'break exit' 'continue' 'info sharedlibrary' 'continue'
+    finish_debug
+    dbg_opts=${REPRISE_DEBUG_OPTS:-}
+    expect dbg.err '^gdbstub <- qXfer:libraries-svr4:read::0,' "svr4: gdb asks for the library list"
+    expect dbg.err '^gdbstub -> l<library-list-svr4 version="1.0" main-lm="0x[0-9a-f]+">' "svr4: the list, with the main link_map"
+    laddr=$(sed -n 's|.*<library name="[^"]*/libc.so.6" lm="0x[0-9a-f]*" lmid="0x0" l_addr="\(0x[0-9a-f]*\)".*|\1|p' dbg.err | tail -1)
+    from=$(awk '/\/libc.so.6$/ {print $1}' gdb5b.out | tail -1)
+    od=objdump; command -v riscv64-linux-gnu-objdump >/dev/null && od=riscv64-linux-gnu-objdump
+    text=$($od -h /usr/riscv64-linux-gnu/lib/libc.so.6 2>/dev/null | awk '$2 == ".text" {print $4}')
+    if [ -n "$laddr" ] && [ -n "$from" ] && [ -n "$text" ] &&
+        [ $((laddr + 0x$text)) = $((from)) ]; then ok
+    else bad "svr4: libc at l_addr $laddr + .text $text, gdb says $from"; fi
+fi
+
 # Session 5: over a Unix socket.
 rm -f dbg.out
 "$reprise" debug --socket "$tmp/gdb.sock" t.rpr >dbg.out 2>dbg.err &
