@@ -141,6 +141,7 @@ struct gdbstub {
     struct mark marks[MARK_CAP];
     size_t n_marks;
     int next_mark;
+    uint64_t end_icount;          /* --stop-at-end: the recording's last count; 0: off */
     bool owe_ok;                  /* a `monitor seek` waits for its OK */
     /* the current stop */
     int stop_tid, stop_sig;
@@ -1658,6 +1659,8 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
         bool resumed_here = t->tid == g->resume_tid && cpu->icount == g->resume_ticount;
         if (g->stepping && t->tid == g->step_tid && cpu->icount != g->step_from) sig = 5;
         else if (!resumed_here && bp_has(g, cpu->pc)) sig = 5;
+        else if (!resumed_here && g->end_icount && lx_icount(g->p) + 1 == g->end_icount)
+            sig = 9; /* the end, as rr reports it: a SIGKILL stop, the process kept */
         else if (interrupted(g)) sig = 2;
     }
     if (sig) {
@@ -1670,6 +1673,10 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
         }
     }
     if (g->stepping && t->tid == g->step_tid && cpu->icount + 1 < at) at = cpu->icount + 1;
+    /* --stop-at-end: land on the last instruction. */
+    uint64_t now = lx_icount(g->p);
+    if (g->end_icount && now + 1 < g->end_icount && cpu->icount + (g->end_icount - 1 - now) < at)
+        at = cpu->icount + (g->end_icount - 1 - now);
     /* Back here by the time the next snapshot is due. */
     if (ck_wait != UINT64_MAX && cpu->icount + ck_wait < at) at = cpu->icount + ck_wait;
     return at;
@@ -1751,6 +1758,7 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct lx_port *inner, stru
     if (g->ck_max < 2) g->ck_max = 2;
     if (g->ck_max > SNAP_CAP - 1) g->ck_max = SNAP_CAP - 1;
     g->next_mark = 1;
+    g->end_icount = cfg->end_icount;
     const struct lx_port_ops *io = inner->ops;
     g->ops = (struct lx_port_ops){
         .load_file = w_load_file, .resolve_path = w_resolve_path, .read_fd_at = w_read_fd_at,

@@ -323,6 +323,20 @@ if start_debug "$ckfile"; then
     [ "$(grep -c 'Breakpoint 1, bump (i=1)' ck4.out)" = 2 ] && ok || bad "no checkpoints: reverse-continue"
     expect ck4.out '^snapshots: off' "no checkpoints: monitor checkpoints"
 fi
+# Session 13: --stop-at-end: the end is first a SIGKILL stop at the last
+# instruction (in _exit), from which reverse execution works; continuing
+# from there reports the recorded exit.
+dbg_opts="--stop-at-end --checkpoint-interval 5000"
+if start_debug "$ckfile"; then
+    gdbrun ck5.out 'break bump' 'continue' 'delete' 'continue' 'monitor icount' 'break bump' \
+        'reverse-continue' 'continue' 'reverse-stepi' 'stepi' 'continue'
+    finish_debug
+    [ $ds = 0 ] && ok || bad "stop at end: exit $ds, expected 0"
+    end=$(sed -n 's/^  pid [0-9]*: icount 0\.\.\([0-9]*\),.*/\1/p' <("$reprise" info ck.rpr))
+    expect_seq ck5.out "Program received signal SIGKILL, Killed\\.~0x[0-9a-f]+ in _exit \\(\\) from [^~]*libc.so.6~icount $((end - 1)) \\(" "stop at end: a SIGKILL stop at the last instruction"
+    expect_seq ck5.out 'Breakpoint 2, bump \(i=3\) at [^~]*~[^~]*~~Program received signal SIGKILL' "stop at end: reverse-continue from the end, then forwards to it again"
+    expect ck5.out 'exited normally' "stop at end: continuing reports the recorded exit"
+fi
 dbg_opts=${REPRISE_DEBUG_OPTS:-}
 cmp -s w.rpr ck.rpr && ok || bad "the checkpoint sessions changed their recording"
 "$reprise" replay -q ck.rpr >/dev/null 2>ckrep.err && ok || bad "replay after the checkpoint sessions"
