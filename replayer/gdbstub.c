@@ -1108,6 +1108,7 @@ static enum act handle(struct gdbstub *g, char *pkt)
         return ACT_NONE;
     }
     case 'H': {
+        if (!pkt[1]) return reply(g, "E01"), ACT_NONE;
         int tid = parse_tid(pkt + 2);
         if (pkt[1] == 'g') g->gtid = tid;
         else if (pkt[1] == 'c') g->ctid = tid;
@@ -1119,6 +1120,9 @@ static enum act handle(struct gdbstub *g, char *pkt)
         return ACT_NONE;
     case 'Z':
     case 'z': {
+        /* "Z<type>,<addr>,<kind>": anything shorter than "Z0," is
+         * malformed (and the parse below would read past its end). */
+        if (strlen(pkt) < 3 || pkt[2] != ',') return reply(g, "E01"), ACT_NONE;
         int type = pkt[1] - '0';
         uint64_t addr = strtoull(pkt + 3, NULL, 16);
         char *comma = strchr(pkt + 3, ',');
@@ -1415,7 +1419,7 @@ static void go_back(struct gdbstub *g, uint64_t icount, bool strict)
         char *blob = len <= CKPT_MAX_BLOB ? malloc(len) : NULL;
         if (!blob) break; /* too many breakpoints to hand over: start over instead */
         char *w = blob;
-#define PUT(src, n) (memcpy(w, (src), (n)), w += (n))
+#define PUT(src, n) (((n) != 0) ? (memcpy(w, (src), (n)), w += (n)) : w)
         PUT(&h, sizeof h);
         PUT(g->bps, g->n_bps * sizeof *g->bps);
         PUT(g->wps, g->n_wps * sizeof *g->wps);

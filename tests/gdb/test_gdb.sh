@@ -59,6 +59,10 @@ finish_debug() {
     for _ in $(seq 200); do kill -0 "$dbg_pid" 2>/dev/null || break; sleep 0.1; done
     kill "$dbg_pid" 2>/dev/null
     wait "$dbg_pid"; ds=$?; dbg_pid=
+    # Under the sanitizers (build-asan), any report fails the session.
+    if grep -Eq 'runtime error|Sanitizer' dbg.err 2>/dev/null; then
+        bad "sanitizer report:"; grep -E -A5 'runtime error|Sanitizer' dbg.err | head -20
+    fi
 }
 
 # gdbrun OUT COMMANDS...: one batch gdb session against $port (the
