@@ -95,6 +95,9 @@ struct mark {
 
 #define SNAP_CAP 64
 #define MARK_CAP 64
+/* A resume carries the gdb connection, every snapshot's control socket
+ * and the acknowledgement pipe. */
+_Static_assert(SNAP_CAP + 2 <= CKPT_MAX_FDS, "checkpoint.h: CKPT_MAX_FDS too small");
 
 /* A watchpoint (Z2 write, Z3 read, Z4 access). */
 struct watch {
