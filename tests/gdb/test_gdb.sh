@@ -7,7 +7,14 @@
 # On a recording of gdbwatch: watchpoints forwards and backwards,
 # reverse-stepi then stepi back to the same registers, reverse-continue to
 # breakpoints and to the beginning, `monitor seek` and `events`, a second
-# thread.
+# thread (named through qXfer:threads); the library list from
+# qXfer:libraries-svr4. Checkpoints, with small intervals so that reverse
+# commands cross snapshots: watchpoints backwards, reverse-stepi/stepi
+# across a snapshot, monitor checkpoint/restart, seeks equal to replays
+# from the beginning, no process left after the session ends, is killed or
+# terminated; --stop-at-end (reverse from the end).
+#   REPRISE_DEBUG_OPTS: extra options for the sessions that set none;
+#   GDB_TEST_KEEP=1 keeps the temporary folder.
 #   test_gdb.sh REPRISE GDBTARGET GDBWATCH
 set -u
 # Extra options for `reprise debug` (e.g. dbg_opts="--checkpoint-interval 0").
@@ -327,6 +334,23 @@ if start_debug "$ckfile"; then
     [ "$(grep -c 'Breakpoint 1, bump (i=1)' ck4.out)" = 2 ] && ok || bad "no checkpoints: reverse-continue"
     expect ck4.out '^snapshots: off' "no checkpoints: monitor checkpoints"
 fi
+# Session 12: seeks in scrambled order land on the same registers, all
+# threads, with few, sparse snapshots as when every seek replays from the
+# beginning (the oracle: --checkpoint-interval 0).
+seeks=()
+for n in 90000 20000 60000 110000 5000 100000 60000; do
+    seeks+=("monitor seek $n" 'maint flush register-cache' 'info threads' 'info registers' 'monitor icount')
+done
+for o in "--checkpoint-interval 0" "--checkpoint-interval 700 --max-checkpoints 3"; do
+    dbg_opts=$o
+    if start_debug "$ckfile"; then
+        gdbrun "ck_seek${o//[^0-9]/}.out" "${seeks[@]}" 'kill'
+        finish_debug
+    fi
+done
+grep -q '^icount 60000 ' ck_seek0.out && cmp -s ck_seek0.out ck_seek7003.out && ok ||
+    bad "checkpoints: seeks differ from replays from the beginning (ck_seek0.out, ck_seek7003.out)"
+
 # Session 13: --stop-at-end: the end is first a SIGKILL stop at the last
 # instruction (in _exit), from which reverse execution works; continuing
 # from there reports the recorded exit.
