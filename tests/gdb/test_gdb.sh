@@ -244,6 +244,18 @@ if start_debug w.rpr; then
     [ "$n" = 2 ] && ok || bad "reverse-continue in the second thread ($n hits)"
     expect gdb9.out 'exited normally' "thread: the recorded exit"
 fi
+# The command line of the checkpoint options.
+"$reprise" debug --help >help.out 2>&1
+expect help.out '^  --checkpoint-interval N$' "debug --help: --checkpoint-interval"
+expect help.out '^  --max-checkpoints N +live checkpoints' "debug --help: --max-checkpoints"
+expect help.out '^  --stop-at-end +stop at the last instruction' "debug --help: --stop-at-end"
+for bad_opt in "--checkpoint-interval x" "--checkpoint-interval -5" "--max-checkpoints 1" "--max-checkpoints 64"; do
+    # shellcheck disable=SC2086
+    "$reprise" debug $bad_opt w.rpr >badopt.out 2>&1
+    rs=$?
+    [ $rs = 2 ] && grep -q -- "${bad_opt%% *} wants" badopt.out && ok || bad "debug $bad_opt: exit $rs, expected 2 with a message"
+done
+
 # Checkpoints (docs/debug.md): small intervals so that the reverse
 # commands cross snapshot boundaries. The sessions run on a copy of the
 # recording under a name of their own, so that pgrep finds the session's
