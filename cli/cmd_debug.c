@@ -44,6 +44,10 @@ static void debug_usage(FILE *out)
             "  --max-checkpoints N  live checkpoints at most (default 24, 2 to 63); each\n"
             "                       is a process holding the memory the replay changed\n"
             "                       since it was taken\n"
+            "  --stop-at-end        stop at the last instruction of the recording with a\n"
+            "                       SIGKILL stop (as rr does) so that gdb keeps the\n"
+            "                       process and can reverse from the end; continuing\n"
+            "                       from there reports the recorded exit\n"
             "  --verbose            log the protocol's packets to stderr\n"
             "  -h, --help           show this help\n"
             "\n"
@@ -121,6 +125,7 @@ int cmd_debug(int argc, char **argv)
         { "verbose", no_argument, NULL, 'v' },
         { "checkpoint-interval", required_argument, NULL, 'i' },
         { "max-checkpoints", required_argument, NULL, 'm' },
+        { "stop-at-end", no_argument, NULL, 'E' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -128,6 +133,7 @@ int cmd_debug(int argc, char **argv)
     struct gdbstub_config gc = { .info = stdout, .checkpoint_interval = 100000000 };
     int c;
     char *end;
+    bool stop_at_end = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -149,6 +155,7 @@ int cmd_debug(int argc, char **argv)
             }
             break;
         case 'v': gc.verbose = true; break;
+        case 'E': stop_at_end = true; break;
         case 'i':
             errno = 0;
             gc.checkpoint_interval = strtoull(optarg, &end, 10);
@@ -206,6 +213,17 @@ int cmd_debug(int argc, char **argv)
                 break;
             }
     }
+    if (stop_at_end) {
+        /* The recording's end: the stream's last event (its exit), if the
+         * recorder ended the stream. */
+        int k = rpr_reader_find_stream(rd, ectx.stream);
+        struct rpr_stream_info si;
+        if (k >= 0 && rpr_reader_stream(rd, (size_t)k, &si) == 0 && si.ended && si.last_icount)
+            gc.end_icount = si.last_icount;
+        else
+            fprintf(stderr, "reprise: debug: %s: the recording has no end (truncated?): "
+                            "--stop-at-end ignored\n", file);
+    }
     gc.events = list_events;
     gc.events_ctx = &ectx;
     if (gdbstub_create(&gc, port, &g, err, sizeof err)) {
@@ -223,11 +241,9 @@ int cmd_debug(int argc, char **argv)
             status = sst;
             goto out;
         }
-        if (r < 0) {
+        if (r < 0) /* the stub takes no snapshot unless supervised */
             fprintf(stderr, "reprise: debug: no checkpoints (%s): reverse commands replay from "
                             "the beginning\n", strerror(errno));
-            gc.checkpoint_interval = 0;
-        }
     }
     struct lx_config cfg;
     cli_guest_config(&guest, gdbstub_port(g), &cfg);

@@ -85,6 +85,9 @@ static volatile sig_atomic_t sup_signal;
 
 static void sup_on_signal(int sig) { sup_signal = sig; }
 
+/* Only interrupts poll() so that exited processes are reaped promptly. */
+static void sup_on_child(int sig) { (void)sig; }
+
 int ckpt_supervise(int *status)
 {
     int life[2], res[2];
@@ -97,6 +100,7 @@ int ckpt_supervise(int *status)
     /* Orphans of the session come to this process, which reaps them. */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) goto fail;
     fflush(NULL);
+    pid_t sup = getpid();
     pid_t pid = fork();
     if (pid < 0) goto fail;
     if (pid == 0) {
@@ -109,7 +113,7 @@ int ckpt_supervise(int *status)
         signal(SIGCHLD, SIG_IGN);
         /* The first replay's parent is the supervisor: die with it. */
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        if (getppid() == 1) _exit(1);
+        if (getppid() != sup) _exit(1);
         return 0;
     }
     close(life[0]);
@@ -120,6 +124,9 @@ int ckpt_supervise(int *status)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    struct sigaction sc = { .sa_handler = sup_on_child };
+    sigemptyset(&sc.sa_mask);
+    sigaction(SIGCHLD, &sc, NULL);
     int st = 1;
     bool done = false;
     pid_t active = pid;

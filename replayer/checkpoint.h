@@ -43,7 +43,7 @@
 #include <stddef.h>
 
 /* Most file descriptors a resume message carries. */
-#define CKPT_MAX_FDS 64
+#define CKPT_MAX_FDS 72
 /* Largest session blob a resume message carries, in bytes. */
 #define CKPT_MAX_BLOB (160 * 1024)
 

@@ -95,6 +95,9 @@ struct mark {
 
 #define SNAP_CAP 64
 #define MARK_CAP 64
+/* A resume carries the gdb connection, every snapshot's control socket
+ * and the acknowledgement pipe. */
+_Static_assert(SNAP_CAP + 2 <= CKPT_MAX_FDS, "checkpoint.h: CKPT_MAX_FDS too small");
 
 /* A watchpoint (Z2 write, Z3 read, Z4 access). */
 struct watch {
@@ -141,6 +144,7 @@ struct gdbstub {
     struct mark marks[MARK_CAP];
     size_t n_marks;
     int next_mark;
+    uint64_t end_icount;          /* --stop-at-end: the recording's last count; 0: off */
     bool owe_ok;                  /* a `monitor seek` waits for its OK */
     /* the current stop */
     int stop_tid, stop_sig;
@@ -764,6 +768,108 @@ static char *threads_xml(struct gdbstub *g)
     return x;
 }
 
+/* Appends to a growing string (NULL stays NULL on a failed allocation). */
+static void sappend(char **s, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void sappend(char **s, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    if (!*s) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(*s + *len, *cap - *len, fmt, ap);
+        va_end(ap);
+        if (n < 0) return;
+        if ((size_t)n < *cap - *len) {
+            *len += (size_t)n;
+            return;
+        }
+        char *m = realloc(*s, 2 * *cap + (size_t)n);
+        if (!m) {
+            free(*s);
+            *s = NULL;
+            return;
+        }
+        *s = m;
+        *cap = 2 * *cap + (size_t)n;
+    }
+}
+
+/* The loaded objects for qXfer:libraries-svr4 (gdb's "Library List Format
+ * for SVR4 Targets"), read from the guest's dynamic linker structures: the
+ * executable's program headers (auxv AT_PHDR/AT_PHNUM, the load bias from
+ * PT_PHDR), its PT_DYNAMIC section's DT_DEBUG entry, which the dynamic
+ * linker points at its struct r_debug (glibc <link.h>: r_map at offset 8),
+ * and the link_map chain from there (l_addr 0, l_name 8, l_ld 16, l_next
+ * 24). The first link_map is the executable (main-lm). Before the dynamic
+ * linker has filled DT_DEBUG in, and for a static program, the list is
+ * empty. Everything is read with lx_guest_peek: a bad pointer ends the
+ * list. Returns a malloc'd string. */
+static char *libraries_xml(struct gdbstub *g)
+{
+    size_t len = 0, cap = 1024;
+    char *x = malloc(cap);
+    uint64_t phdr = 0, phnum = 0, rdebug = 0;
+    for (size_t i = 0; g->p && i + 1 < g->p->n_auxv; i += 2) {
+        if (g->p->auxv[i] == 3) phdr = g->p->auxv[i + 1];
+        if (g->p->auxv[i] == 5) phnum = g->p->auxv[i + 1];
+    }
+    uint64_t bias = 0, dyn = 0, dynsz = 0;
+    bool have_bias = false;
+    for (uint64_t i = 0; g->p && !g->exited && phdr && i < phnum && i < 256; i++) {
+        uint32_t type;
+        uint64_t vaddr, memsz;
+        uint64_t ph = phdr + i * 56; /* Elf64_Phdr */
+        if (lx_guest_peek(g->p, ph, &type, 4) || lx_guest_peek(g->p, ph + 16, &vaddr, 8) ||
+            lx_guest_peek(g->p, ph + 40, &memsz, 8))
+            break;
+        if (type == 6) bias = phdr - vaddr, have_bias = true; /* PT_PHDR */
+        if (type == 2) dyn = vaddr, dynsz = memsz;            /* PT_DYNAMIC */
+    }
+    if (dyn && have_bias) {
+        for (uint64_t off = 0; off + 16 <= dynsz && off < 16 * 4096; off += 16) {
+            uint64_t tag, val;
+            if (lx_guest_peek(g->p, bias + dyn + off, &tag, 8) ||
+                lx_guest_peek(g->p, bias + dyn + off + 8, &val, 8) || tag == 0)
+                break;
+            if (tag == 21) rdebug = val; /* DT_DEBUG */
+        }
+    }
+    uint64_t lm = 0;
+    if (rdebug && lx_guest_peek(g->p, rdebug + 8, &lm, 8)) lm = 0;
+    if (!lm) {
+        sappend(&x, &len, &cap, "<library-list-svr4 version=\"1.0\"/>\n");
+        return x;
+    }
+    sappend(&x, &len, &cap, "<library-list-svr4 version=\"1.0\" main-lm=\"0x%" PRIx64 "\">\n", lm);
+    uint64_t next = 0;
+    if (lx_guest_peek(g->p, lm + 24, &next, 8)) next = 0;
+    for (unsigned n = 0; next && n < 4096; n++) {
+        uint64_t f[4];
+        if (lx_guest_peek(g->p, next, f, sizeof f)) break;
+        char name[4096];
+        size_t k = 0;
+        while (f[1] && k + 1 < sizeof name && lx_guest_peek(g->p, f[1] + k, &name[k], 1) == 0 && name[k])
+            k++;
+        name[k] = 0;
+        sappend(&x, &len, &cap, "  <library name=\"");
+        for (size_t i = 0; i < k; i++) {
+            char c = name[i];
+            if (c == '&') sappend(&x, &len, &cap, "&amp;");
+            else if (c == '<') sappend(&x, &len, &cap, "&lt;");
+            else if (c == '>') sappend(&x, &len, &cap, "&gt;");
+            else if (c == '"') sappend(&x, &len, &cap, "&quot;");
+            else if ((unsigned char)c < 0x20) sappend(&x, &len, &cap, "&#%d;", c);
+            else sappend(&x, &len, &cap, "%c", c);
+        }
+        sappend(&x, &len, &cap, "\" lm=\"0x%" PRIx64 "\" lmid=\"0x0\" l_addr=\"0x%" PRIx64 "\" l_ld=\"0x%" PRIx64 "\"/>\n",
+                next, f[0], f[2]);
+        next = f[3];
+    }
+    sappend(&x, &len, &cap, "</library-list-svr4>\n");
+    return x;
+}
+
 /* Serves a qXfer read of `data` (n bytes) for "off,len". */
 static void xfer_reply(struct gdbstub *g, const char *args, const void *data, size_t n)
 {
@@ -1005,6 +1111,7 @@ static enum act handle(struct gdbstub *g, char *pkt)
         return ACT_NONE;
     }
     case 'H': {
+        if (!pkt[1]) return reply(g, "E01"), ACT_NONE;
         int tid = parse_tid(pkt + 2);
         if (pkt[1] == 'g') g->gtid = tid;
         else if (pkt[1] == 'c') g->ctid = tid;
@@ -1016,6 +1123,9 @@ static enum act handle(struct gdbstub *g, char *pkt)
         return ACT_NONE;
     case 'Z':
     case 'z': {
+        /* "Z<type>,<addr>,<kind>": anything shorter than "Z0," is
+         * malformed (and the parse below would read past its end). */
+        if (strlen(pkt) < 3 || pkt[2] != ',') return reply(g, "E01"), ACT_NONE;
         int type = pkt[1] - '0';
         uint64_t addr = strtoull(pkt + 3, NULL, 16);
         char *comma = strchr(pkt + 3, ',');
@@ -1080,7 +1190,7 @@ static enum act handle(struct gdbstub *g, char *pkt)
     case 'q':
         if (!strncmp(pkt, "qSupported", 10)) {
             reply(g, "PacketSize=4000;qXfer:features:read+;qXfer:exec-file:read+;"
-                     "qXfer:auxv:read+;qXfer:threads:read+;QStartNoAckMode+;vContSupported+;"
+                     "qXfer:auxv:read+;qXfer:threads:read+;qXfer:libraries-svr4:read+;QStartNoAckMode+;vContSupported+;"
                      "ReverseStep+;ReverseContinue+");
         } else if (!strcmp(pkt, "qAttached") || !strncmp(pkt, "qAttached:", 10)) {
             reply(g, "1");
@@ -1105,6 +1215,12 @@ static enum act handle(struct gdbstub *g, char *pkt)
         } else if (!strncmp(pkt, "qXfer:features:read:target.xml:", 31)) {
             char *xml = target_xml();
             if (xml) xfer_reply(g, pkt + 31, xml, strlen(xml));
+            else reply(g, "E01");
+            free(xml);
+        } else if (!strncmp(pkt, "qXfer:libraries-svr4:read:", 26)) {
+            char *args = strchr(pkt + 26, ':');
+            char *xml = args ? libraries_xml(g) : NULL;
+            if (xml) xfer_reply(g, args + 1, xml, strlen(xml));
             else reply(g, "E01");
             free(xml);
         } else if (!strncmp(pkt, "qXfer:threads:read::", 20)) {
@@ -1306,7 +1422,7 @@ static void go_back(struct gdbstub *g, uint64_t icount, bool strict)
         char *blob = len <= CKPT_MAX_BLOB ? malloc(len) : NULL;
         if (!blob) break; /* too many breakpoints to hand over: start over instead */
         char *w = blob;
-#define PUT(src, n) (memcpy(w, (src), (n)), w += (n))
+#define PUT(src, n) (((n) != 0) ? (memcpy(w, (src), (n)), w += (n)) : w)
         PUT(&h, sizeof h);
         PUT(g->bps, g->n_bps * sizeof *g->bps);
         PUT(g->wps, g->n_wps * sizeof *g->wps);
@@ -1550,6 +1666,8 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
         bool resumed_here = t->tid == g->resume_tid && cpu->icount == g->resume_ticount;
         if (g->stepping && t->tid == g->step_tid && cpu->icount != g->step_from) sig = 5;
         else if (!resumed_here && bp_has(g, cpu->pc)) sig = 5;
+        else if (!resumed_here && g->end_icount && lx_icount(g->p) + 1 == g->end_icount)
+            sig = 9; /* the end, as rr reports it: a SIGKILL stop, the process kept */
         else if (interrupted(g)) sig = 2;
     }
     if (sig) {
@@ -1562,6 +1680,10 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
         }
     }
     if (g->stepping && t->tid == g->step_tid && cpu->icount + 1 < at) at = cpu->icount + 1;
+    /* --stop-at-end: land on the last instruction. */
+    uint64_t now = lx_icount(g->p);
+    if (g->end_icount && now + 1 < g->end_icount && cpu->icount + (g->end_icount - 1 - now) < at)
+        at = cpu->icount + (g->end_icount - 1 - now);
     /* Back here by the time the next snapshot is due. */
     if (ck_wait != UINT64_MAX && cpu->icount + ck_wait < at) at = cpu->icount + ck_wait;
     return at;
@@ -1643,6 +1765,7 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct lx_port *inner, stru
     if (g->ck_max < 2) g->ck_max = 2;
     if (g->ck_max > SNAP_CAP - 1) g->ck_max = SNAP_CAP - 1;
     g->next_mark = 1;
+    g->end_icount = cfg->end_icount;
     const struct lx_port_ops *io = inner->ops;
     g->ops = (struct lx_port_ops){
         .load_file = w_load_file, .resolve_path = w_resolve_path, .read_fd_at = w_read_fd_at,

@@ -62,6 +62,13 @@ struct gdbstub_config {
      * (0: the default, 24). Needs ckpt_supervise() to have been called. */
     uint64_t checkpoint_interval;
     size_t checkpoint_max;
+    /* If not 0: the process instruction count at which the recording ends
+     * (its exit). Forward execution then first stops at the last
+     * instruction (count end_icount - 1) with a SIGKILL stop reply, as rr
+     * does, so that gdb keeps the process and can reverse from the end;
+     * continuing from there reports the recorded exit. 0: the end is
+     * reported as the recorded exit at once. */
+    uint64_t end_icount;
 };
 
 /* Creates a stub wrapping the replay port `inner` (not owned) and starts

@@ -13,6 +13,7 @@
  * command line, or runs a seeded, reproducible batch of inputs built from
  * real packets (framed with right or wrong checksums, mutated, spliced):
  *   fuzz_gdbpkt [--seed N] [--count N] [FILE...]
+ *   fuzz_gdbpkt --make-corpus DIR     (seed inputs for libFuzzer)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -80,10 +81,42 @@ static size_t frame(uint8_t *out, size_t len, size_t cap, const char *body, size
     return len + 3;
 }
 
+/* Writes the seed inputs: what gdb sends when it connects, around a
+ * breakpoint and a reverse command, and for monitor commands, framed with
+ * right checksums (acks included, as gdb sends them before no-ack mode). */
+static int make_corpus(const char *dir)
+{
+    static const char *const seeds[][12] = {
+        { "qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+", "vMustReplyEmpty",
+          "QStartNoAckMode", "Hg0", "qXfer:features:read:target.xml:0,ffb", "qTStatus", "?",
+          "qfThreadInfo", "qsThreadInfo", "qAttached:1", "g", NULL },
+        { "Z0,2aaaaaa746,2", "vCont;c:p1.-1", "g", "m2aaaaaa740,4", "z0,2aaaaaa746,2", "bs", "bc",
+          "Z2,3000,4", "vCont;s:p1.1", "qXfer:threads:read::0,1000",
+          "qXfer:libraries-svr4:read::0,1000", NULL },
+        { "qRcmd,69636f756e74", "qRcmd,636865636b706f696e74", "qRcmd,636865636b706f696e7473",
+          "qRcmd,72657374617274203120", "qRcmd,7365656b2031303030", "qRcmd,68656c70",
+          "qXfer:auxv:read::0,1000", "qXfer:exec-file:read::0,1000", "D", NULL },
+    };
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/seed-%zu.gdb", dir, i);
+        FILE *f = fopen(path, "wb");
+        if (!f) { perror(path); return 1; }
+        for (size_t k = 0; seeds[i][k]; k++) {
+            unsigned sum = 0;
+            for (const char *c = seeds[i][k]; *c; c++) sum += (unsigned char)*c;
+            fprintf(f, "%s$%s#%02x", k ? "+" : "", seeds[i][k], sum & 0xff);
+        }
+        fclose(f);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t seed = 1, count = 2000;
     int files = 0;
+    if (argc == 3 && !strcmp(argv[1], "--make-corpus")) return make_corpus(argv[2]);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--count") && i + 1 < argc) count = strtoull(argv[++i], NULL, 0);

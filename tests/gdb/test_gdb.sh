@@ -7,7 +7,14 @@
 # On a recording of gdbwatch: watchpoints forwards and backwards,
 # reverse-stepi then stepi back to the same registers, reverse-continue to
 # breakpoints and to the beginning, `monitor seek` and `events`, a second
-# thread.
+# thread (named through qXfer:threads); the library list from
+# qXfer:libraries-svr4. Checkpoints, with small intervals so that reverse
+# commands cross snapshots: watchpoints backwards, reverse-stepi/stepi
+# across a snapshot, monitor checkpoint/restart, seeks equal to replays
+# from the beginning, no process left after the session ends, is killed or
+# terminated; --stop-at-end (reverse from the end).
+#   REPRISE_DEBUG_OPTS: extra options for the sessions that set none;
+#   GDB_TEST_KEEP=1 keeps the temporary folder.
 #   test_gdb.sh REPRISE GDBTARGET GDBWATCH
 set -u
 # Extra options for `reprise debug` (e.g. dbg_opts="--checkpoint-interval 0").
@@ -59,6 +66,10 @@ finish_debug() {
     for _ in $(seq 200); do kill -0 "$dbg_pid" 2>/dev/null || break; sleep 0.1; done
     kill "$dbg_pid" 2>/dev/null
     wait "$dbg_pid"; ds=$?; dbg_pid=
+    # Under the sanitizers (build-asan), any report fails the session.
+    if grep -Eq 'runtime error|Sanitizer' dbg.err 2>/dev/null; then
+        bad "sanitizer report:"; grep -E -A5 'runtime error|Sanitizer' dbg.err | head -20
+    fi
 }
 
 # gdbrun OUT COMMANDS...: one batch gdb session against $port (the
@@ -130,6 +141,27 @@ if start_debug; then
     expect gdb5.out '__libc_start_main' "backtrace inside libc"
     expect gdb5.out 'icount +the current execution point' "monitor help"
     expect gdb5.out 'exited with code 07' "pending: the recorded exit"
+fi
+
+# Session 4b: the library list comes from the stub (qXfer:libraries-svr4,
+# read from the dynamic linker's r_debug and link_map chain): the packet
+# log shows the list, and gdb's view of libc (its load address, as gdb
+# computes it from the list and the library's ELF file) matches the
+# link_map's l_addr plus the .text offset objdump gives.
+dbg_opts="--verbose"
+if start_debug; then
+    gdbrun gdb5b.out 'break exit' 'continue' 'info sharedlibrary' 'continue'
+    finish_debug
+    dbg_opts=${REPRISE_DEBUG_OPTS:-}
+    expect dbg.err '^gdbstub <- qXfer:libraries-svr4:read::0,' "svr4: gdb asks for the library list"
+    expect dbg.err '^gdbstub -> l<library-list-svr4 version="1.0" main-lm="0x[0-9a-f]+">' "svr4: the list, with the main link_map"
+    laddr=$(sed -n 's|.*<library name="[^"]*/libc.so.6" lm="0x[0-9a-f]*" lmid="0x0" l_addr="\(0x[0-9a-f]*\)".*|\1|p' dbg.err | tail -1)
+    from=$(awk '/\/libc.so.6$/ {print $1}' gdb5b.out | tail -1)
+    od=objdump; command -v riscv64-linux-gnu-objdump >/dev/null && od=riscv64-linux-gnu-objdump
+    text=$($od -h /usr/riscv64-linux-gnu/lib/libc.so.6 2>/dev/null | awk '$2 == ".text" {print $4}')
+    if [ -n "$laddr" ] && [ -n "$from" ] && [ -n "$text" ] &&
+        [ $((laddr + 0x$text)) = $((from)) ]; then ok
+    else bad "svr4: libc at l_addr $laddr + .text $text, gdb says $from"; fi
 fi
 
 # Session 5: over a Unix socket.
@@ -212,6 +244,18 @@ if start_debug w.rpr; then
     [ "$n" = 2 ] && ok || bad "reverse-continue in the second thread ($n hits)"
     expect gdb9.out 'exited normally' "thread: the recorded exit"
 fi
+# The command line of the checkpoint options.
+"$reprise" debug --help >help.out 2>&1
+expect help.out '^  --checkpoint-interval N$' "debug --help: --checkpoint-interval"
+expect help.out '^  --max-checkpoints N +live checkpoints' "debug --help: --max-checkpoints"
+expect help.out '^  --stop-at-end +stop at the last instruction' "debug --help: --stop-at-end"
+for bad_opt in "--checkpoint-interval x" "--checkpoint-interval -5" "--max-checkpoints 1" "--max-checkpoints 64"; do
+    # shellcheck disable=SC2086
+    "$reprise" debug $bad_opt w.rpr >badopt.out 2>&1
+    rs=$?
+    [ $rs = 2 ] && grep -q -- "${bad_opt%% *} wants" badopt.out && ok || bad "debug $bad_opt: exit $rs, expected 2 with a message"
+done
+
 # Checkpoints (docs/debug.md): small intervals so that the reverse
 # commands cross snapshot boundaries. The sessions run on a copy of the
 # recording under a name of their own, so that pgrep finds the session's
@@ -301,6 +345,37 @@ if start_debug "$ckfile"; then
     [ $ds = 0 ] && ok || bad "no checkpoints: exit $ds, expected 0"
     [ "$(grep -c 'Breakpoint 1, bump (i=1)' ck4.out)" = 2 ] && ok || bad "no checkpoints: reverse-continue"
     expect ck4.out '^snapshots: off' "no checkpoints: monitor checkpoints"
+fi
+# Session 12: seeks in scrambled order land on the same registers, all
+# threads, with few, sparse snapshots as when every seek replays from the
+# beginning (the oracle: --checkpoint-interval 0).
+seeks=()
+for n in 90000 20000 60000 110000 5000 100000 60000; do
+    seeks+=("monitor seek $n" 'maint flush register-cache' 'info threads' 'info registers' 'monitor icount')
+done
+for o in "--checkpoint-interval 0" "--checkpoint-interval 700 --max-checkpoints 3"; do
+    dbg_opts=$o
+    if start_debug "$ckfile"; then
+        gdbrun "ck_seek${o//[^0-9]/}.out" "${seeks[@]}" 'kill'
+        finish_debug
+    fi
+done
+grep -q '^icount 60000 ' ck_seek0.out && cmp -s ck_seek0.out ck_seek7003.out && ok ||
+    bad "checkpoints: seeks differ from replays from the beginning (ck_seek0.out, ck_seek7003.out)"
+
+# Session 13: --stop-at-end: the end is first a SIGKILL stop at the last
+# instruction (in _exit), from which reverse execution works; continuing
+# from there reports the recorded exit.
+dbg_opts="--stop-at-end --checkpoint-interval 5000"
+if start_debug "$ckfile"; then
+    gdbrun ck5.out 'break bump' 'continue' 'delete' 'continue' 'monitor icount' 'break bump' \
+        'reverse-continue' 'continue' 'reverse-stepi' 'stepi' 'continue'
+    finish_debug
+    [ $ds = 0 ] && ok || bad "stop at end: exit $ds, expected 0"
+    end=$(sed -n 's/^  pid [0-9]*: icount 0\.\.\([0-9]*\),.*/\1/p' <("$reprise" info ck.rpr))
+    expect_seq ck5.out "Program received signal SIGKILL, Killed\\.~0x[0-9a-f]+ in _exit \\(\\) from [^~]*libc.so.6~icount $((end - 1)) \\(" "stop at end: a SIGKILL stop at the last instruction"
+    expect_seq ck5.out 'Breakpoint 2, bump \(i=3\) at [^~]*~[^~]*~~Program received signal SIGKILL' "stop at end: reverse-continue from the end, then forwards to it again"
+    expect ck5.out 'exited normally' "stop at end: continuing reports the recorded exit"
 fi
 dbg_opts=${REPRISE_DEBUG_OPTS:-}
 cmp -s w.rpr ck.rpr && ok || bad "the checkpoint sessions changed their recording"
