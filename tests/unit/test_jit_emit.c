@@ -149,6 +149,10 @@ static void test_shift_mul_div(void **state)
     T("imul eax, dword ptr [rbx + 0x70]", x86_imul_rm(e, false, RAX, x86_m(RBX, 112)));
     T("imul qword ptr [rbx - 0x58]", x86_mul_m(e, true, x86_m(RBX, -88)));
     T("mul qword ptr [rbx + 0x78]", x86_mul_m(e, false, x86_m(RBX, 120)));
+    T("imul rax, rcx", x86_imul_rr(e, true, RAX, RCX));
+    T("imul eax, r9d", x86_imul_rr(e, false, RAX, R9));
+    T("imul rcx", x86_mul_r(e, true, RCX));
+    T("mul r10", x86_mul_r(e, false, R10));
     T("idiv rcx", x86_div_r(e, true, true, RCX));
     T("div rcx", x86_div_r(e, true, false, RCX));
     T("idiv ecx", x86_div_r(e, false, true, RCX));
