@@ -772,6 +772,19 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         tb->jit_failed = 1;
         return JIT_DECLINED;
     }
+    /* A block that would be mostly handler calls (floating point, today)
+     * runs faster in the interpreter, whose dispatch costs less than a call
+     * with registers written back and reloaded around it: under auto it
+     * stays interpreted. VM_ENGINE_JIT compiles it anyway (tests). */
+    if (vm->cfg.engine.engine != VM_ENGINE_JIT) {
+        unsigned calls = 0;
+        for (unsigned i = 0; i < k; i++)
+            if (insns[i].id != RV_ILLEGAL && !tmpls[insns[i].id].kind) calls++;
+        if (2 * calls > k) {
+            tb->jit_failed = 1;
+            return JIT_DECLINED;
+        }
+    }
     size_t csize = vm->cfg.engine.jit_cache_kib ? (size_t)vm->cfg.engine.jit_cache_kib << 10
                                                 : JIT_DEFAULT_CACHE;
     if (!vm->jit && !(vm->jit = cache_create(csize))) {
