@@ -212,7 +212,7 @@ struct cc {
     uint32_t off[257];   /* code offset of each instruction, then of the tail */
     const struct jit_insn *insns;
     const struct vm_tb *tb;
-    bool chain;          /* exits may go on to linked blocks (not calls/returns) */
+    bool chain;          /* exits may go on to linked blocks */
     unsigned n;
     struct slow *slow;
     unsigned nslow;
@@ -327,6 +327,27 @@ static void exit_wb(struct cc *c, uint64_t pc, uint32_t count, int code)
     emit_exit(&c->e, pc, count, code);
 }
 
+/* For a block ending in a call that chains on: push its return pc and the
+ * block itself on the return-address stack, as the interpreter's ras_push
+ * does when it chains (a call that returns to the dispatcher is pushed by
+ * the dispatcher). Clobbers rsi, rdi. */
+static void emit_ras_push(struct cc *c)
+{
+    struct x86_buf *e = &c->e;
+    if (c->tb->exit_kind != TB_EXIT_CALL) return;
+    x86_mov_rm(e, false, RSI, x86_m(RBX, CPU_OFF(ras_top)));
+    x86_mov_rr(e, false, RDI, RSI);
+    x86_alu_ri(e, false, ALU_ADD, RDI, 1);
+    x86_mov_mr(e, false, x86_m(RBX, CPU_OFF(ras_top)), RDI);
+    x86_alu_ri(e, false, ALU_AND, RSI, RV_RAS_SIZE - 1);
+    x86_shift_ri(e, false, SH_SHL, RSI, 4);
+    x86_alu_rr(e, true, ALU_ADD, RSI, RBX);
+    x86_mov_ri64(e, RDI, c->tb->end);
+    x86_mov_mr(e, true, x86_m(RSI, CPU_OFF(ras[0].ret_pc)), RDI);
+    x86_mov_ri64(e, RDI, (uint64_t)(uintptr_t)c->tb);
+    x86_mov_mr(e, true, x86_m(RSI, CPU_OFF(ras[0].caller)), RDI);
+}
+
 /* The normal end of a block with a static successor (slot 0: taken/jump,
  * 1: fallthrough): count the block, then jump straight into the compiled
  * block linked there if it fits the budget (r15) and no stop is pending;
@@ -370,6 +391,7 @@ static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
     size_t f3 = x86_jcc_fwd(e, CC_B);
     x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
     size_t f4 = x86_jcc_fwd(e, CC_NE);
+    emit_ras_push(c);
     x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(cur_tb)), RAX);
     x86_alu_ri(e, true, ALU_ADD, RCX, (int32_t)prologue_len);
     x86_jmp_r(e, RCX);
@@ -679,7 +701,42 @@ static bool emit_insn(struct cc *c, unsigned idx)
         }
         writeback(c);
         x86_alu_mi(e, true, ALU_ADD, x86_m(RBX, CPU_OFF(icount)), (int32_t)n);
-        if (c->chain) {
+        if (c->chain && c->tb->exit_kind == TB_EXIT_RET) {
+            /* Return prediction, as the interpreter: the top of the
+             * return-address stack names the calling block; if its return
+             * pc is the target, go on to the block after the call. */
+            x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n);
+            x86_mov_rm(e, false, RSI, x86_m(RBX, CPU_OFF(ras_top)));
+            x86_alu_ri(e, false, ALU_SUB, RSI, 1);
+            x86_alu_ri(e, false, ALU_AND, RSI, RV_RAS_SIZE - 1);
+            x86_shift_ri(e, false, SH_SHL, RSI, 4);
+            x86_alu_rr(e, true, ALU_ADD, RSI, RBX);
+            x86_alu_rm(e, true, ALU_CMP, RCX, x86_m(RSI, CPU_OFF(ras[0].ret_pc)));
+            size_t f1 = x86_jcc_fwd(e, CC_NE);
+            x86_mov_rm(e, true, RAX, x86_m(RSI, CPU_OFF(ras[0].caller)));
+            x86_test_rr(e, true, RAX, RAX);
+            size_t f2 = x86_jcc_fwd(e, CC_E);
+            x86_load(e, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, valid)), 1, false);
+            x86_test_rr(e, false, RDX, RDX);
+            size_t f3 = x86_jcc_fwd(e, CC_E);
+            x86_mov_rm(e, true, RAX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, link[1].to)));
+            x86_test_rr(e, true, RAX, RAX);
+            size_t f4 = x86_jcc_fwd(e, CC_E);
+            x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
+            x86_test_rr(e, true, RDX, RDX);
+            size_t f5 = x86_jcc_fwd(e, CC_E);
+            x86_mov_rm(e, false, RDI, x86_m(RAX, (int32_t)offsetof(struct vm_tb, n_insns)));
+            x86_alu_rr(e, true, ALU_CMP, R15, RDI);
+            size_t f6 = x86_jcc_fwd(e, CC_B);
+            x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
+            size_t f7 = x86_jcc_fwd(e, CC_NE);
+            x86_alu_mi(e, false, ALU_SUB, x86_m(RBX, CPU_OFF(ras_top)), 1);
+            x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(cur_tb)), RAX);
+            x86_alu_ri(e, true, ALU_ADD, RDX, (int32_t)prologue_len);
+            x86_jmp_r(e, RDX);
+            size_t fs[] = { f1, f2, f3, f4, f5, f6, f7 };
+            for (unsigned q = 0; q < 7; q++) x86_patch_here(e, fs[q]);
+        } else if (c->chain) {
             /* Inline cache: link[0] is the last target the dispatcher saw. */
             x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n);
             x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)&c->tb->link[0].to);
@@ -696,6 +753,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
             size_t f4 = x86_jcc_fwd(e, CC_B);
             x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
             size_t f5 = x86_jcc_fwd(e, CC_NE);
+            emit_ras_push(c);
             x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(cur_tb)), RAX);
             x86_alu_ri(e, true, ALU_ADD, RDX, (int32_t)prologue_len);
             x86_jmp_r(e, RDX);
@@ -793,10 +851,8 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     }
     struct jit *j = vm->jit;
     struct slow slow[256];
-    /* Blocks ending in a call or a return go back to the dispatcher, which
-     * keeps the return-address stack. */
     struct cc c = { .e = { .buf = j->tmp, .cap = JIT_MAX_BLOCK_CODE }, .insns = insns, .n = n,
-                    .slow = slow, .tb = tb, .chain = tb->exit_kind == TB_EXIT_PLAIN };
+                    .slow = slow, .tb = tb, .chain = true };
     struct x86_buf *e = &c.e;
 
     /* Prologue: callee-saved registers used by the block; 5 pushes keep the
