@@ -433,6 +433,40 @@ static void test_calls(void **state)
     pair_close(&p);
 }
 
+/* instret read by compiled blocks reached by chaining: the count is exact
+ * there too (compiled code keeps it in registers between blocks). */
+static void test_instret(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    enum { S1 = 9, A0 = 10 };
+    uint32_t code[] = {
+        I_(RV_addi, T2, T2, 1),                                   /* 0 */
+        B_(RV_bne, T2, T0, -4),                                   /* 4: inner loop */
+        rv_insns[RV_csrrs].match | S0 << 7 | 0xc02u << 20,        /* 8: csrr s0, instret */
+        rv_insns[RV_add].match | S1 << 7 | S1 << 15 | S0 << 20,   /* 12: s1 += s0 */
+        I_(RV_addi, T0, T0, 10),                                  /* 16 */
+        B_(RV_bne, T0, A0, -20),                                  /* 20: outer loop */
+        EBREAK,                                                   /* 24 */
+    };
+    uint64_t x[32] = { 0 };
+    x[T0] = 10;
+    x[A0] = 40;
+    for (int round = 0; round < 3; round++) {
+        pair_load(&p, code, sizeof code, x);
+        pair_step(&p, 1000, "instret");
+        for (int i = 0; i < 2; i++) {
+            /* instret at the csrr: 20, 20+4+20, 44+4+20 */
+            assert_int_equal(p.cpu[i]->x[S0], 68);
+            assert_int_equal(p.cpu[i]->x[S1], 20 + 44 + 68);
+            assert_int_equal(p.cpu[i]->icount, 72);
+            assert_int_equal(p.cpu[i]->pc, CODE + 24);
+        }
+    }
+    pair_close(&p);
+}
+
 /* A faulting load in the middle of a compiled block: exact pc, exact
  * count, registers written before it kept, after it untouched. */
 static void test_fault_mid_block(void **state)
@@ -510,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_fault_mid_block),
         cmocka_unit_test(test_chained_loop),
         cmocka_unit_test(test_calls),
+        cmocka_unit_test(test_instret),
         cmocka_unit_test(test_cache_flush),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -179,6 +179,10 @@ static void test_control(void **state)
 {
     (void)state;
     T("push rbx; push r12; push r15", x86_push(e, RBX), x86_push(e, R12), x86_push(e, R15));
+    T("push rbp; sub rsp, 8", x86_push(e, RBP), x86_alu_ri(e, true, ALU_SUB, RSP, 8));
+    T("add rsp, 8; pop rbp", x86_alu_ri(e, true, ALU_ADD, RSP, 8), x86_pop(e, RBP));
+    T("mov rbp, qword ptr [rdi + 0x110]", x86_mov_rm(e, true, RBP, x86_m(RDI, 0x110)));
+    T("add rbp, r8", x86_alu_rr(e, true, ALU_ADD, RBP, R8));
     T("pop r15; pop rbx; ret", x86_pop(e, R15), x86_pop(e, RBX), x86_ret(e));
     T("call rax", x86_call_r(e, RAX));
     T("call r11", x86_call_r(e, R11));

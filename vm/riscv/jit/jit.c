@@ -227,20 +227,36 @@ struct cc {
 
 static const int cache_regs[] = { R8, R9, R10, R11 };
 
-static const int saved[] = { RBX, R12, R13, R14, R15 };
+/* Callee-saved registers the blocks use (SysV ABI 3.2.1); with the 8-byte
+ * pad below, helper calls see a 16-byte aligned stack (3.2.2). */
+static const int saved[] = { RBX, R12, R13, R14, R15, RBP };
 
 static void emit_epilogue(struct x86_buf *e)
 {
-    for (int i = 4; i >= 0; i--) x86_pop(e, saved[i]);
+    x86_alu_ri(e, true, ALU_ADD, RSP, 8);
+    for (int i = 5; i >= 0; i--) x86_pop(e, saved[i]);
     x86_ret(e);
 }
 
-/* Leaves the block: cpu->pc = pc, cpu->icount += count, returns code. */
+/* cpu->icount = the count at the start of the current block + count.
+ * Compiled code does not update cpu->icount as it goes from block to
+ * block: rbp holds (count + budget) at entry and r15 the budget left at
+ * the start of the current block, so rbp - r15 is the count there. */
+static void emit_icount(struct x86_buf *e, uint32_t count)
+{
+    x86_mov_rr(e, true, RAX, RBP);
+    x86_alu_rr(e, true, ALU_SUB, RAX, R15);
+    if (count) x86_alu_ri(e, true, ALU_ADD, RAX, (int32_t)count);
+    x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(icount)), RAX);
+}
+
+/* Leaves the block: cpu->pc = pc, cpu->icount = block start + count,
+ * returns code. */
 static void emit_exit(struct x86_buf *e, uint64_t pc, uint32_t count, int code)
 {
     x86_mov_ri64(e, RAX, pc);
     x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(pc)), RAX);
-    if (count) x86_alu_mi(e, true, ALU_ADD, x86_m(RBX, CPU_OFF(icount)), (int32_t)count);
+    emit_icount(e, count);
     x86_mov_ri64(e, RAX, (uint64_t)code);
     emit_epilogue(e);
 }
@@ -361,7 +377,6 @@ static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
         exit_wb(c, pc, n, code);
         return;
     }
-    x86_alu_mi(e, true, ALU_ADD, x86_m(RBX, CPU_OFF(icount)), (int32_t)n);
     x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n);
     if (pc == c->insns[0].pc) {
         /* A loop onto itself: no link to read. The block cannot have been
@@ -514,6 +529,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
         struct slow *s = &c->slow[c->nslow++];
         *s = (struct slow){ .type = SLOW_HELPER, .idx = idx, .npc = npc };
         writeback(c);
+        emit_icount(e, 0); /* handlers read it (instret, cycle, time) */
         x86_mov_rr(e, true, RDI, RBX);
         x86_alu_ri(e, true, ALU_SUB, RDI, BIAS);
         x86_mov_ri64(e, RSI, (uint64_t)(uintptr_t)in->helper_arg);
@@ -700,12 +716,11 @@ static bool emit_insn(struct cc *c, unsigned idx)
             put(c, in, RAX);
         }
         writeback(c);
-        x86_alu_mi(e, true, ALU_ADD, x86_m(RBX, CPU_OFF(icount)), (int32_t)n);
+        x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n); /* the block retired */
         if (c->chain && c->tb->exit_kind == TB_EXIT_RET) {
             /* Return prediction, as the interpreter: the top of the
              * return-address stack names the calling block; if its return
              * pc is the target, go on to the block after the call. */
-            x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n);
             x86_mov_rm(e, false, RSI, x86_m(RBX, CPU_OFF(ras_top)));
             x86_alu_ri(e, false, ALU_SUB, RSI, 1);
             x86_alu_ri(e, false, ALU_AND, RSI, RV_RAS_SIZE - 1);
@@ -738,7 +753,6 @@ static bool emit_insn(struct cc *c, unsigned idx)
             for (unsigned q = 0; q < 7; q++) x86_patch_here(e, fs[q]);
         } else if (c->chain) {
             /* Inline cache: link[0] is the last target the dispatcher saw. */
-            x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n);
             x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)&c->tb->link[0].to);
             x86_mov_rm(e, true, RAX, x86_m(RAX, 0));
             x86_test_rr(e, true, RAX, RAX);
@@ -763,6 +777,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_patch_here(e, f4);
             x86_patch_here(e, f5);
         }
+        emit_icount(e, 0);
         x86_mov_ri64(e, RAX, JIT_X_JALR);
         emit_epilogue(e);
         return true;
@@ -855,9 +870,11 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
                     .slow = slow, .tb = tb, .chain = true };
     struct x86_buf *e = &c.e;
 
-    /* Prologue: callee-saved registers used by the block; 5 pushes keep the
-     * stack 16-byte aligned for helper calls (SysV ABI 3.2.2). */
-    for (int i = 0; i < 5; i++) x86_push(e, saved[i]);
+    /* Prologue: callee-saved registers, an 8-byte pad for alignment. */
+    for (int i = 0; i < 6; i++) x86_push(e, saved[i]);
+    x86_alu_ri(e, true, ALU_SUB, RSP, 8);
+    x86_mov_rm(e, true, RBP, x86_m(RDI, (int32_t)offsetof(struct vm_cpu, icount)));
+    x86_alu_rr(e, true, ALU_ADD, RBP, R8);
     x86_mov_rr(e, true, RBX, RDI);
     x86_alu_ri(e, true, ALU_ADD, RBX, BIAS);
     x86_mov_rr(e, true, R12, RSI);
