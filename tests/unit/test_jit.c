@@ -378,6 +378,95 @@ static void test_chained_loop(void **state)
     pair_close(&p);
 }
 
+static uint32_t B_(unsigned id, unsigned rs1, unsigned rs2, int32_t off)
+{
+    uint32_t o = (uint32_t)off; /* B-type immediate layout (ISA 2.3) */
+    return rv_insns[id].match | rs1 << 15 | rs2 << 20 | ((o >> 11) & 1) << 7 | ((o >> 1) & 0xf) << 8 |
+           ((o >> 5) & 0x3f) << 25 | ((o >> 12) & 1) << 31;
+}
+static uint32_t J_(unsigned rd, int32_t off)
+{
+    uint32_t o = (uint32_t)off; /* J-type immediate layout (ISA 2.3) */
+    return rv_insns[RV_jal].match | rd << 7 | ((o >> 12) & 0xff) << 12 | ((o >> 11) & 1) << 20 |
+           ((o >> 1) & 0x3ff) << 21 | ((o >> 20) & 1) << 31;
+}
+
+/* Calls and returns between compiled blocks (return-address stack kept by
+ * compiled code), stopped after random budgets, then run whole: results as
+ * computed by hand, and the whole run stays in compiled code. */
+static void test_calls(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    enum { RA = 1 };
+    uint32_t code[] = {
+        J_(RA, 16),                   /* 0: call f */
+        I_(RV_addi, S0, S0, 1),       /* 4 */
+        B_(RV_bne, S0, T0, -8),       /* 8: back to 0 while s0 != t0 */
+        EBREAK,                       /* 12 */
+        I_(RV_addi, T2, T2, 3),       /* 16: f */
+        I_(RV_jalr, 0, RA, 0),        /* 20: ret */
+    };
+    uint64_t x[32] = { 0 };
+    x[T0] = 500;
+    for (int round = 0; round < 3; round++) {
+        pair_load(&p, code, sizeof code, x);
+        struct vm_stats before, after;
+        vm_get_stats(p.vm[1], &before);
+        if (round == 2) {
+            pair_step(&p, 1000000, "calls");
+        } else {
+            for (int guard = 0; guard < 10000 && p.cpu[0]->pc != CODE + 12; guard++)
+                pair_step(&p, 1 + rnd() % 200, "calls");
+        }
+        vm_get_stats(p.vm[1], &after);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(p.cpu[i]->pc, CODE + 12);
+            assert_int_equal(p.cpu[i]->x[S0], 500);
+            assert_int_equal(p.cpu[i]->x[T2], 1500);
+            assert_int_equal(p.cpu[i]->icount, 500 * 5);
+        }
+        /* 1500 block runs; compiled code follows calls and returns itself. */
+        if (round == 2) assert_true(after.jit_runs - before.jit_runs < 20);
+    }
+    pair_close(&p);
+}
+
+/* instret read by compiled blocks reached by chaining: the count is exact
+ * there too (compiled code keeps it in registers between blocks). */
+static void test_instret(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    enum { S1 = 9, A0 = 10 };
+    uint32_t code[] = {
+        I_(RV_addi, T2, T2, 1),                                   /* 0 */
+        B_(RV_bne, T2, T0, -4),                                   /* 4: inner loop */
+        rv_insns[RV_csrrs].match | S0 << 7 | 0xc02u << 20,        /* 8: csrr s0, instret */
+        rv_insns[RV_add].match | S1 << 7 | S1 << 15 | S0 << 20,   /* 12: s1 += s0 */
+        I_(RV_addi, T0, T0, 10),                                  /* 16 */
+        B_(RV_bne, T0, A0, -20),                                  /* 20: outer loop */
+        EBREAK,                                                   /* 24 */
+    };
+    uint64_t x[32] = { 0 };
+    x[T0] = 10;
+    x[A0] = 40;
+    for (int round = 0; round < 3; round++) {
+        pair_load(&p, code, sizeof code, x);
+        pair_step(&p, 1000, "instret");
+        for (int i = 0; i < 2; i++) {
+            /* instret at the csrr: 20, 20+4+20, 44+4+20 */
+            assert_int_equal(p.cpu[i]->x[S0], 68);
+            assert_int_equal(p.cpu[i]->x[S1], 20 + 44 + 68);
+            assert_int_equal(p.cpu[i]->icount, 72);
+            assert_int_equal(p.cpu[i]->pc, CODE + 24);
+        }
+    }
+    pair_close(&p);
+}
+
 /* A faulting load in the middle of a compiled block: exact pc, exact
  * count, registers written before it kept, after it untouched. */
 static void test_fault_mid_block(void **state)
@@ -454,6 +543,8 @@ int main(void)
         cmocka_unit_test(test_self_modifying_block),
         cmocka_unit_test(test_fault_mid_block),
         cmocka_unit_test(test_chained_loop),
+        cmocka_unit_test(test_calls),
+        cmocka_unit_test(test_instret),
         cmocka_unit_test(test_cache_flush),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

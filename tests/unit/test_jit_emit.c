@@ -149,6 +149,10 @@ static void test_shift_mul_div(void **state)
     T("imul eax, dword ptr [rbx + 0x70]", x86_imul_rm(e, false, RAX, x86_m(RBX, 112)));
     T("imul qword ptr [rbx - 0x58]", x86_mul_m(e, true, x86_m(RBX, -88)));
     T("mul qword ptr [rbx + 0x78]", x86_mul_m(e, false, x86_m(RBX, 120)));
+    T("imul rax, rcx", x86_imul_rr(e, true, RAX, RCX));
+    T("imul eax, r9d", x86_imul_rr(e, false, RAX, R9));
+    T("imul rcx", x86_mul_r(e, true, RCX));
+    T("mul r10", x86_mul_r(e, false, R10));
     T("idiv rcx", x86_div_r(e, true, true, RCX));
     T("div rcx", x86_div_r(e, true, false, RCX));
     T("idiv ecx", x86_div_r(e, false, true, RCX));
@@ -175,6 +179,10 @@ static void test_control(void **state)
 {
     (void)state;
     T("push rbx; push r12; push r15", x86_push(e, RBX), x86_push(e, R12), x86_push(e, R15));
+    T("push rbp; sub rsp, 8", x86_push(e, RBP), x86_alu_ri(e, true, ALU_SUB, RSP, 8));
+    T("add rsp, 8; pop rbp", x86_alu_ri(e, true, ALU_ADD, RSP, 8), x86_pop(e, RBP));
+    T("mov rbp, qword ptr [rdi + 0x110]", x86_mov_rm(e, true, RBP, x86_m(RDI, 0x110)));
+    T("add rbp, r8", x86_alu_rr(e, true, ALU_ADD, RBP, R8));
     T("pop r15; pop rbx; ret", x86_pop(e, R15), x86_pop(e, RBX), x86_ret(e));
     T("call rax", x86_call_r(e, RAX));
     T("call r11", x86_call_r(e, R11));

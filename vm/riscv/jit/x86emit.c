@@ -197,6 +197,16 @@ void x86_imul_rm(struct x86_buf *e, bool w, int dst, struct x86_mem m)
     op(e, w ? F_W : 0, OPC(0x0f, 0xaf), dst, M_(m));
 }
 
+void x86_imul_rr(struct x86_buf *e, bool w, int dst, int src)
+{
+    op(e, w ? F_W : 0, OPC(0x0f, 0xaf), dst, R_(src));
+}
+
+void x86_mul_r(struct x86_buf *e, bool is_signed, int src)
+{
+    op(e, F_W, OPC(0xf7), is_signed ? 5 : 4, R_(src));
+}
+
 void x86_mul_m(struct x86_buf *e, bool is_signed, struct x86_mem m)
 {
     op(e, F_W, OPC(0xf7), is_signed ? 5 : 4, M_(m));

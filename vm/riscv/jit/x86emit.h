@@ -80,6 +80,8 @@ void x86_test_rr(struct x86_buf *e, bool w, int a, int b);
 void x86_shift_ri(struct x86_buf *e, bool w, enum x86_shift op, int dst, uint8_t n);
 void x86_shift_rcl(struct x86_buf *e, bool w, enum x86_shift op, int dst); /* by cl */
 void x86_imul_rm(struct x86_buf *e, bool w, int dst, struct x86_mem m);  /* dst *= [m] */
+void x86_imul_rr(struct x86_buf *e, bool w, int dst, int src);           /* dst *= src */
+void x86_mul_r(struct x86_buf *e, bool is_signed, int src);              /* rdx:rax = rax * src */
 /* One-operand multiply/divide of rax (rdx:rax) by [m] or a register. */
 void x86_mul_m(struct x86_buf *e, bool is_signed, struct x86_mem m);     /* rdx:rax = rax * [m] */
 void x86_div_r(struct x86_buf *e, bool w, bool is_signed, int src);      /* rdx:rax / src */
