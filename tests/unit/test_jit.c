@@ -40,6 +40,7 @@
 #define DATA_LEN 0x3000ull
 
 static uint64_t seed;
+static int long_factor = 1; /* REPRISE_LONG_TESTS: ten times the cases */
 static uint64_t rng_state;
 
 static uint64_t rnd(void)
@@ -207,7 +208,7 @@ static void test_templates(void **state)
     for (unsigned id = 0; id < RV_N_INSNS; id++) {
         if (!compiled_row(id)) continue;
         rows++;
-        for (int k = 0; k < 400; k++) {
+        for (int k = 0; k < 400 * long_factor; k++) {
             uint32_t w = random_encoding(id);
             struct rv_decoded d;
             rv_decode(w, &d);
@@ -250,7 +251,7 @@ static void test_blocks(void **state)
     collect_supported();
     struct pair p;
     pair_open(&p, 0);
-    for (int k = 0; k < 3000; k++) {
+    for (int k = 0; k < 3000 * long_factor; k++) {
         uint8_t code[256];
         size_t len = 0;
         unsigned n = 1 + (unsigned)(rnd() % 24);
@@ -532,6 +533,8 @@ static void test_cache_flush(void **state)
 
 int main(void)
 {
+    const char *lt = getenv("REPRISE_LONG_TESTS");
+    if (lt && *lt && strcmp(lt, "0")) long_factor = 10;
     const char *s = getenv("JIT_TEST_SEED");
     seed = s ? strtoull(s, NULL, 0) : 0x5eed1234abcdull;
     rng_state = seed ? seed : 1;

@@ -1,23 +1,27 @@
 /*
  * jit.c - the x86-64 JIT: compiles a hot translation block to host code,
- * one template per ISA row (templates.def), into a W^X code cache.
+ * one template per ISA row (templates.def) or a call of the interpreter's
+ * handler for rows without one, into a W^X code cache.
  *
  * Design (docs/jit.md):
- * - Guest registers stay in struct vm_cpu; rbx points 128 bytes into it so
- *   that x1..x31 are all reachable with 8-bit displacements. Each template
- *   loads its operands into scratch registers, computes and stores rd.
- *   There is no register caching across instructions yet.
+ * - Guest registers live in struct vm_cpu; rbx points 128 bytes into it so
+ *   that x1..x31 are all reachable with 8-bit displacements. The block's
+ *   most used guest registers (up to four) are cached in r8-r11: loaded at
+ *   entry, written back before exits and helper calls, reloaded after.
  * - r12 = guest memory base (vm->mem.host), r13 = page-flag table, r14 =
  *   vm->mem.limit8. A load or store checks, inline, exactly what the
  *   interpreter's vm_mem_fast() checks (address range, no page crossing,
  *   page flags); anything else goes to the interpreter's own slow paths
  *   (vm_mem_load_slow / vm_mem_store_slow) through a helper, so faults,
  *   page-crossing accesses and stores into code behave identically.
- * - Instruction counting: each exit adds the exact number of instructions
- *   retired before it to cpu->icount (n for a normal exit, idx for a fault
- *   at instruction idx, idx + 1 after a store that hit the block's own
- *   code), so the count is exact at every exit.
- * - Every compiled block returns to the dispatcher (no chaining yet).
+ * - Instruction counting: rbp = count + budget at entry, r15 = budget left
+ *   at the start of the current block; cpu->icount is written (rbp - r15 +
+ *   instructions retired in the block: n, idx for a fault at instruction
+ *   idx, idx + 1 after a store that hit the block's own code) at every
+ *   return to the dispatcher and before every handler call.
+ * - Exits chain to the compiled blocks the dispatcher linked (static
+ *   successors, the jalr inline cache, the return-address stack) while the
+ *   budget covers the next block and no stop is requested.
  */
 #include "jit.h"
 #include "x86emit.h"
