@@ -72,12 +72,26 @@ void cli_guest_config(const struct cli_guest *g, struct lx_port *port, struct lx
 /* Seconds on the monotonic clock, for the timing in summary lines. */
 double cli_now(void);
 
+/* Chooses the VM's execution engine for this process (vm_set_engine_defaults):
+ * `arg` is the --engine value or NULL, in which case REPRISE_ENGINE is read;
+ * unset means auto. With `stats`, compile time is measured. Returns CLI_OK,
+ * or CLI_USAGE after printing an error naming the bad value. */
+int cli_engine_setup(const char *cmd, const char *arg, bool stats);
+/* Prints the JIT counters of `st` (one line to stderr) if the JIT ran. */
+struct vm_stats;
+void cli_print_jit_stats(const struct vm_stats *st);
+/* Writes every block the JIT compiled in vm to out: guest instructions each
+ * followed by their x86-64 code (jitdump.c). -1 on out-of-memory. */
+struct vm;
+int cli_jit_dump(struct vm *vm, FILE *out);
+
 int cmd_debug(int argc, char **argv);
 int cmd_disas(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_expand(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -2,12 +2,14 @@
  * cmd_debug.c - `reprise debug`: serves a replay to gdb (gdb remote serial
  * protocol; replayer/gdbstub.c does the work).
  */
+#include "checkpoint.h"
 #include "cli.h"
 #include "gdbstub.h"
 #include "linux.h"
 #include "log.h"
 #include "replayer.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -24,14 +26,28 @@ static void debug_usage(FILE *out)
             "client at a time (it may disconnect and reconnect) and prints the command\n"
             "that connects gdb-multiarch. Breakpoints, single steps, registers, memory\n"
             "and threads work as on a live process, and so do watchpoints and reverse\n"
-            "execution (reverse-continue, reverse-stepi...: the replay restarts from the\n"
-            "beginning and runs to the point wanted). The replay itself is never altered\n"
+            "execution (reverse-continue, reverse-stepi...: the replay goes back to the\n"
+            "latest checkpoint before the point wanted and runs forwards to it).\n"
+            "Checkpoints are snapshots of the replaying process (fork, copy-on-write)\n"
+            "taken every --checkpoint-interval instructions, dense near the current\n"
+            "point and sparser further back. The replay itself is never altered\n"
             "(writes to registers or memory are refused). See docs/debug.md.\n"
             "\n"
             "  --port N             listen on 127.0.0.1:N (default 0: any free port)\n"
             "  --socket PATH        listen on a Unix socket instead\n"
             "  --stream PID         debug this process of a process tree (default:\n"
             "                       the first one)\n"
+            "  --checkpoint-interval N\n"
+            "                       instructions between automatic checkpoints (default\n"
+            "                       100000000; 0: none, reverse commands replay from\n"
+            "                       the beginning)\n"
+            "  --max-checkpoints N  live checkpoints at most (default 24, 2 to 63); each\n"
+            "                       is a process holding the memory the replay changed\n"
+            "                       since it was taken\n"
+            "  --stop-at-end        stop at the last instruction of the recording with a\n"
+            "                       SIGKILL stop (as rr does) so that gdb keeps the\n"
+            "                       process and can reverse from the end; continuing\n"
+            "                       from there reports the recorded exit\n"
             "  --verbose            log the protocol's packets to stderr\n"
             "  -h, --help           show this help\n"
             "\n"
@@ -107,13 +123,17 @@ int cmd_debug(int argc, char **argv)
         { "socket", required_argument, NULL, 'S' },
         { "stream", required_argument, NULL, 's' },
         { "verbose", no_argument, NULL, 'v' },
+        { "checkpoint-interval", required_argument, NULL, 'i' },
+        { "max-checkpoints", required_argument, NULL, 'm' },
+        { "stop-at-end", no_argument, NULL, 'E' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
     struct rep_options ro = { .quiet = true };
-    struct gdbstub_config gc = { .info = stdout };
+    struct gdbstub_config gc = { .info = stdout, .checkpoint_interval = 100000000 };
     int c;
     char *end;
+    bool stop_at_end = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -135,6 +155,25 @@ int cmd_debug(int argc, char **argv)
             }
             break;
         case 'v': gc.verbose = true; break;
+        case 'E': stop_at_end = true; break;
+        case 'i':
+            errno = 0;
+            gc.checkpoint_interval = strtoull(optarg, &end, 10);
+            if (*end || !*optarg || errno || *optarg == '-') {
+                cli_error("debug", "--checkpoint-interval wants a number of instructions, not '%s'",
+                          optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 'm': {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || !*optarg || v < 2 || v > 63) {
+                cli_error("debug", "--max-checkpoints wants a number from 2 to 63, not '%s'", optarg);
+                return CLI_USAGE;
+            }
+            gc.checkpoint_max = v;
+            break;
+        }
         case 'h': debug_usage(stdout); return CLI_OK;
         default: debug_usage(stderr); return CLI_USAGE;
         }
@@ -174,11 +213,37 @@ int cmd_debug(int argc, char **argv)
                 break;
             }
     }
+    if (stop_at_end) {
+        /* The recording's end: the stream's last event (its exit), if the
+         * recorder ended the stream. */
+        int k = rpr_reader_find_stream(rd, ectx.stream);
+        struct rpr_stream_info si;
+        if (k >= 0 && rpr_reader_stream(rd, (size_t)k, &si) == 0 && si.ended && si.last_icount)
+            gc.end_icount = si.last_icount;
+        else
+            fprintf(stderr, "reprise: debug: %s: the recording has no end (truncated?): "
+                            "--stop-at-end ignored\n", file);
+    }
     gc.events = list_events;
     gc.events_ctx = &ectx;
     if (gdbstub_create(&gc, port, &g, err, sizeof err)) {
         cli_error("debug", "%s", err);
         goto out;
+    }
+    if (gc.checkpoint_interval) {
+        /* This process becomes the session's supervisor (checkpoint.h):
+         * the replay, its snapshots and the gdb connection live in child
+         * processes; it returns here with the status the session ended
+         * with, once none of them is left. */
+        int sst;
+        int r = ckpt_supervise(&sst);
+        if (r == 1) {
+            status = sst;
+            goto out;
+        }
+        if (r < 0) /* the stub takes no snapshot unless supervised */
+            fprintf(stderr, "reprise: debug: no checkpoints (%s): reverse commands replay from "
+                            "the beginning\n", strerror(errno));
     }
     struct lx_config cfg;
     cli_guest_config(&guest, gdbstub_port(g), &cfg);
@@ -221,6 +286,7 @@ int cmd_debug(int argc, char **argv)
         status = cli_report_exit(program, &ex);
     }
 out:
+    ckpt_report_result(status);
     if (port) port->ops->destroy(port);
     gdbstub_destroy(g);
     lx_destroy(proc);

@@ -38,9 +38,12 @@ static void record_usage(FILE *out)
             "                     (default: /usr/riscv64-linux-gnu)\n"
             "  --digest-every N   log a state digest every N instructions (default\n"
             "                     134217728); replay --verify checks them all\n"
-            "  --chaos            randomize time slices and the order threads run in, to\n"
+            "  --chaos[=SEED]     randomize time slices and the order threads run in, to\n"
             "                     shake out races (as rr's chaos mode); the recording\n"
-            "                     still replays exactly\n"
+            "                     still replays exactly. SEED picks the schedule\n"
+            "                     (default: a random one, stored in the recording)\n"
+            "  --engine E         interp, jit or auto (default: $REPRISE_ENGINE, else\n"
+            "                     auto); the recording is the same with every engine\n"
             "  -h, --help         show this help\n"
             "\n"
             "At the end one summary line goes to stderr. Exit status: the program's;\n"
@@ -80,13 +83,15 @@ int cmd_record(int argc, char **argv)
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },
         { "sysroot", required_argument, NULL, 's' },
-        { "chaos", no_argument, NULL, 'c' },
+        { "chaos", optional_argument, NULL, 'c' },
         { "digest-every", required_argument, NULL, 'd' },
+        { "engine", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
-    const char *out_path = NULL, *sysroot = NULL;
+    const char *out_path = NULL, *sysroot = NULL, *engine = NULL;
     bool chaos = false;
+    uint64_t chaos_seed = 0;
     struct rec_options ro = { 0 };
     char *end;
     int c;
@@ -95,7 +100,17 @@ int cmd_record(int argc, char **argv)
         switch (c) {
         case 'o': out_path = optarg; break;
         case 's': sysroot = optarg; break;
-        case 'c': chaos = true; break;
+        case 'c':
+            chaos = true;
+            if (optarg) {
+                chaos_seed = strtoull(optarg, &end, 0);
+                if (!*optarg || *end || !chaos_seed) {
+                    cli_error("record", "--chaos=SEED wants a nonzero number, not '%s'", optarg);
+                    return CLI_USAGE;
+                }
+            }
+            break;
+        case 'e': engine = optarg; break;
         case 'd':
             ro.digest_interval = strtoull(optarg, &end, 0);
             if (*end || !ro.digest_interval) {
@@ -108,6 +123,7 @@ int cmd_record(int argc, char **argv)
         default: record_usage(stderr); return CLI_USAGE;
         }
     }
+    if (cli_engine_setup("record", engine, false)) return CLI_USAGE;
     if (optind >= argc) {
         cli_error("record", "no program given (see 'reprise record --help')");
         return CLI_USAGE;
@@ -129,7 +145,6 @@ int cmd_record(int argc, char **argv)
     }
     char err[1024] = "";
     json_t *meta = metadata(path, argc - optind, argv + optind, sysroot);
-    uint64_t chaos_seed = 0;
     if (chaos) {
         /* The seed is the only input of the chaos schedule: it goes into the
          * recording so the replay makes the same choices. */

@@ -30,6 +30,8 @@ static void replay_usage(FILE *out)
             "                       the first one)\n"
             "  --until ICOUNT       stop after the process retired ICOUNT instructions\n"
             "  --verify             check every state digest, not only the final one\n"
+            "  --engine E           interp, jit or auto (default: $REPRISE_ENGINE, else\n"
+            "                       auto); the engine never changes what is replayed\n"
             "  -h, --help           show this help\n"
             "\n"
             "Exit status: the recorded program's (128+N if it was killed by signal N);\n"
@@ -44,10 +46,12 @@ int cmd_replay(int argc, char **argv)
         { "stream", required_argument, NULL, 's' },
         { "until", required_argument, NULL, 'u' },
         { "verify", no_argument, NULL, 'v' },
+        { "engine", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
     struct rep_options ro = { 0 };
+    const char *engine = NULL;
     int c;
     char *end;
     optind = 1;
@@ -69,10 +73,12 @@ int cmd_replay(int argc, char **argv)
             }
             break;
         case 'v': ro.verify = true; break;
+        case 'e': engine = optarg; break;
         case 'h': replay_usage(stdout); return CLI_OK;
         default: replay_usage(stderr); return CLI_USAGE;
         }
     }
+    if (cli_engine_setup("replay", engine, false)) return CLI_USAGE;
     if (optind != argc - 1) {
         replay_usage(stderr);
         return CLI_USAGE;

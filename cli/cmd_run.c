@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "linux.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -29,7 +30,11 @@ static void run_usage(FILE *out)
             "  --sysroot DIR   resolve the dynamic linker and absolute library paths in DIR\n"
             "                  (default: /usr/riscv64-linux-gnu)\n"
             "  --stats         print instructions, blocks, cache flushes, time and MIPS\n"
-            "                  to stderr at exit\n"
+            "                  (and what the JIT compiled) to stderr at exit\n"
+            "  --engine E      interp, jit or auto (default: $REPRISE_ENGINE, else auto):\n"
+            "                  interpret only, compile every block, or compile hot blocks\n"
+            "  --jit-dump FILE at exit, write every compiled block to FILE ('-': stderr):\n"
+            "                  guest instructions beside the x86-64 code they became\n"
             "  -h, --help      show this help\n"
             "\n"
             "Exit status: the program's; 128+N if it was killed by signal N; 1 if reprise\n"
@@ -41,10 +46,12 @@ int cmd_run(int argc, char **argv)
     static const struct option opts[] = {
         { "sysroot", required_argument, NULL, 's' },
         { "stats", no_argument, NULL, 'S' },
+        { "engine", required_argument, NULL, 'e' },
+        { "jit-dump", required_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
-    const char *sysroot = NULL;
+    const char *sysroot = NULL, *engine = NULL, *dump = NULL;
     int stats = 0, c;
     optind = 1;
     /* '+': stop at the first non-option, which is the program. */
@@ -52,10 +59,13 @@ int cmd_run(int argc, char **argv)
         switch (c) {
         case 's': sysroot = optarg; break;
         case 'S': stats = 1; break;
+        case 'e': engine = optarg; break;
+        case 'j': dump = optarg; break;
         case 'h': run_usage(stdout); return CLI_OK;
         default: run_usage(stderr); return CLI_USAGE;
         }
     }
+    if (cli_engine_setup("run", engine, stats)) return CLI_USAGE;
     if (optind >= argc) {
         cli_error("run", "no program given (see 'reprise run --help')");
         return CLI_USAGE;
@@ -100,6 +110,17 @@ int cmd_run(int argc, char **argv)
                 " invalidated, %" PRIu64 " cache flushes, %.3f s, %.1f MIPS\n",
                 n, st.tb_translated, st.tb_invalidated, st.tb_flushes, secs,
                 secs > 0 ? (double)n / secs / 1e6 : 0.0);
+        cli_print_jit_stats(&st);
+    }
+    if (dump) {
+        FILE *f = strcmp(dump, "-") ? fopen(dump, "w") : stderr;
+        if (!f) {
+            cli_error("run", "--jit-dump: cannot write %s: %s", dump, strerror(errno));
+            if (rc == CLI_OK) rc = CLI_FAIL;
+        } else {
+            if (cli_jit_dump(lx_vm(proc), f)) cli_error("run", "--jit-dump: out of memory");
+            if (f != stderr && fclose(f)) cli_error("run", "--jit-dump: error writing %s", dump);
+        }
     }
     lx_destroy(proc);
     port->ops->destroy(port);

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* Finds PROGRAM like a shell: as given if it has a '/', else in $PATH. */
 void cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -24,6 +24,7 @@ void cli_error(const char *cmd, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+/* Finds PROGRAM like a shell: as given if it has a '/', else in $PATH. */
 int cli_find_program(const char *name, char *out, size_t n)
 {
     if (strchr(name, '/')) {
@@ -126,4 +127,44 @@ void cli_guest_config(const struct cli_guest *g, struct lx_port *port, struct lx
     *cfg = (struct lx_config){ .path = g->program, .argc = g->argc, .argv = g->argv,
                                .envp = g->envp, .sysroot = g->sysroot, .port = port,
                                .chaos_seed = g->chaos_seed };
+}
+
+static uint64_t prof_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int cli_engine_setup(const char *cmd, const char *arg, bool stats)
+{
+    const char *src = "--engine";
+    if (!arg) {
+        arg = getenv("REPRISE_ENGINE");
+        src = "REPRISE_ENGINE";
+    }
+    struct vm_engine_config ec = { .engine = VM_ENGINE_AUTO };
+    if (arg && *arg) {
+        if (!strcmp(arg, "auto")) ec.engine = VM_ENGINE_AUTO;
+        else if (!strcmp(arg, "interp")) ec.engine = VM_ENGINE_INTERP;
+        else if (!strcmp(arg, "jit")) ec.engine = VM_ENGINE_JIT;
+        else {
+            cli_error(cmd, "%s: unknown engine '%s' (expected interp, jit or auto)", src, arg);
+            return CLI_USAGE;
+        }
+    }
+    if (stats) ec.prof_clock = prof_clock_ns;
+    vm_set_engine_defaults(&ec);
+    return CLI_OK;
+}
+
+void cli_print_jit_stats(const struct vm_stats *st)
+{
+    if (!st->jit_blocks && !st->jit_runs) return;
+    fprintf(stderr,
+            "reprise: jit: %" PRIu64 " blocks compiled (%" PRIu64 " instructions, %" PRIu64
+            " bytes of host code, %.3f ms compiling), %" PRIu64 " compiled runs, %" PRIu64
+            " partial exits, %" PRIu64 " code-cache flushes\n",
+            st->jit_blocks, st->jit_insns, st->jit_bytes, (double)st->jit_compile_ns / 1e6,
+            st->jit_runs, st->jit_partial_exits, st->jit_flushes);
 }

@@ -20,6 +20,7 @@ static const struct subcommand commands[] = {
     { "record", cmd_record, "run a program and record its nondeterministic inputs" },
     { "replay", cmd_replay, "re-execute a recording exactly" },
     { "expand", cmd_expand, "replay a recording with tracer plugins into an SQLite trace" },
+    { "query", cmd_query, "run SQL on a trace database: table, CSV or JSON output" },
     { "plugins", cmd_plugins, "list the tracer plugins and their arguments" },
     { "debug", cmd_debug, "serve a replay to gdb: breakpoints, watchpoints, stepping, reverse execution" },
     { "disas", cmd_disas, "disassemble the code of a riscv64 ELF file (objdump -d format)" },

@@ -27,24 +27,26 @@ static const struct reprise_column insn_cols[] = {
     { "raw", REPRISE_COL_INT },     /* encoding as fetched */
     { "class", REPRISE_COL_INT },   /* enum reprise_insn_class bits */
     { "disasm", REPRISE_COL_TEXT },
+    { "symbol", REPRISE_COL_TEXT }, /* func+0x1c, filled at the end (sym()) */
 };
 
 enum { E_ID, E_ICOUNT, E_THREAD, E_BLOCK, E_FIRST, E_COUNT };
 static const struct reprise_column exec_cols[] = {
+    /* The icount of the first instruction executed: unique (block
+     * executions start at distinct icounts) and increasing in the order
+     * rows arrive, so the primary key doubles as the time index. */
     { "id", REPRISE_COL_INT },
-    { "icount", REPRISE_COL_INT },  /* icount of the first instruction executed */
+    { "icount", REPRISE_COL_INT },  /* the same icount, under the time column's name */
     { "thread", REPRISE_COL_INT },
     { "block_id", REPRISE_COL_INT },
     { "first", REPRISE_COL_INT },   /* idx of the first instruction executed */
     { "n_insns", REPRISE_COL_INT }, /* instructions executed */
 };
 
-static int64_t next_exec_id;
-
 static void on_exec(void *udata, const struct reprise_block_exec *bx)
 {
     int64_t block = (int64_t)(uintptr_t)udata;
-    reprise_row_int(t_exec, E_ID, ++next_exec_id);
+    reprise_row_int(t_exec, E_ID, (int64_t)bx->point.icount);
     reprise_row_int(t_exec, E_ICOUNT, (int64_t)bx->point.icount);
     reprise_row_int(t_exec, E_THREAD, bx->point.thread);
     reprise_row_int(t_exec, E_BLOCK, block);
@@ -79,18 +81,21 @@ static void on_translate(void *udata, struct reprise_tb *tb)
 static int install(struct reprise_host *h)
 {
     t_block = reprise_table_declare(h, "block", block_cols, 3);
-    t_insn = reprise_table_declare(h, "block_insn", insn_cols, 7);
+    t_insn = reprise_table_declare(h, "block_insn", insn_cols, 8);
     t_exec = reprise_table_declare(h, "block_exec", exec_cols, 6);
     if (!t_block || !t_insn || !t_exec) return -1;
     reprise_table_index(t_insn, "block_id, idx");
     reprise_table_index(t_insn, "pc");
-    reprise_table_index(t_exec, "icount");
-    reprise_table_index(t_exec, "block_id");
+    /* No index on block_exec: id is the time index, and an index on
+     * block_id would cost more to build than the scans it saves. */
+    /* Symbols are known once every module is mapped: name them at the end
+     * (sym() is one of the SQL functions of every connection reprise opens). */
+    reprise_sql_at_end(h, "UPDATE block_insn SET symbol = sym(pc)");
     reprise_sql_at_end(h,
                        "CREATE VIEW insn_exec AS "
                        "SELECT e.icount + (i.idx - e.first) AS icount, e.thread AS thread, "
                        "i.pc AS pc, i.size AS size, i.raw AS raw, i.class AS class, "
-                       "i.disasm AS disasm, e.id AS block_exec_id "
+                       "i.disasm AS disasm, i.symbol AS symbol, e.id AS block_exec_id "
                        "FROM block_exec e JOIN block_insn i ON i.block_id = e.block_id "
                        "AND i.idx >= e.first AND i.idx < e.first + e.n_insns");
     reprise_on_translate(h, on_translate, NULL);

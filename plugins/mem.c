@@ -8,8 +8,12 @@
 static struct reprise_table *t_mem;
 static bool want_reads, want_writes;
 
-enum { M_ICOUNT, M_THREAD, M_PC, M_ADDR, M_SIZE, M_VALUE, M_KIND };
+enum { M_ID, M_ICOUNT, M_THREAD, M_PC, M_ADDR, M_SIZE, M_VALUE, M_KIND };
 static const struct reprise_column mem_cols[] = {
+    /* The icount again: an RV64GC instruction makes at most one access (an
+     * AMO or an SC is one row), so it is unique and, rows arriving in time
+     * order, the primary key serves as the time index. */
+    { "id", REPRISE_COL_INT },
     { "icount", REPRISE_COL_INT },
     { "thread", REPRISE_COL_INT },
     { "pc", REPRISE_COL_INT },
@@ -23,6 +27,7 @@ static void on_mem(void *udata, const struct reprise_point *pt, const struct rep
 {
     (void)udata;
     if (m->kind == REPRISE_MEM_READ ? !want_reads : !want_writes) return;
+    reprise_row_int(t_mem, M_ID, (int64_t)pt->icount);
     reprise_row_int(t_mem, M_ICOUNT, (int64_t)pt->icount);
     reprise_row_int(t_mem, M_THREAD, pt->thread);
     reprise_row_int(t_mem, M_PC, (int64_t)pt->pc);
@@ -49,9 +54,8 @@ static int install(struct reprise_host *h)
 {
     want_reads = reprise_arg_bool(h, "reads");
     want_writes = reprise_arg_bool(h, "writes");
-    t_mem = reprise_table_declare(h, "mem", mem_cols, 7);
+    t_mem = reprise_table_declare(h, "mem", mem_cols, 8);
     if (!t_mem) return -1;
-    reprise_table_index(t_mem, "icount");
     reprise_table_index(t_mem, "addr");
     reprise_on_translate(h, on_translate, NULL);
     return 0;

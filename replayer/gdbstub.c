@@ -28,25 +28,29 @@
  *   encoding) and stops before it on a hit (gdb's riscv watchpoints are
  *   "nonsteppable": gdb steps the access itself, then compares values).
  *
- * Reverse execution re-replays from the beginning (no checkpoints yet; see
- * docs/debug.md): `bc`, `bs` and `monitor seek` halt the run and
- * cmd_debug builds a fresh process and replay port over the same
- * recording. The restarted run is in M_SCAN (run up to the point the
- * command started from, every budget bounded so that it lands exactly on
- * its process instruction count, noting breakpoint hits, watched accesses
- * or, for bs, the stepped thread's previous point) and then M_SEEK (restart
- * again and run exactly to the last hit noted). A stop point is the
- * process's instruction count plus the thread shown to gdb: runs that
- * start alike reach the same state at the same count. Checkpoints (fork of
- * the replaying process at safe points) would shorten both runs; they
- * would be taken in w_next_stop and resumed where cmd_debug restarts.
+ * Reverse execution replays again from an earlier state: the latest
+ * checkpoint before the target (a snapshot process, checkpoint.h: go_back
+ * hands the session to it and this process exits), or, without
+ * checkpoints, the beginning (the run halts and cmd_debug builds a fresh
+ * process and replay port over the same recording). The resumed run is in
+ * M_SCAN (run up to the point the command started from, every budget
+ * bounded so that it lands exactly on its process instruction count,
+ * noting breakpoint hits, watched accesses or, for bs, the stepped
+ * thread's previous point; with nothing found, scan the stretch before the
+ * checkpoint it started from) and then M_SEEK (back again and run exactly
+ * to the last hit noted). A stop point is the process's instruction count
+ * plus the thread shown to gdb: runs that start alike reach the same state
+ * at the same count. Snapshots are taken in w_next_stop (and the first one
+ * in gdbstub_start); a process resumed from one carries on from there.
  */
 #include "gdbstub.h"
+#include "checkpoint.h"
 #include "isa.h"
 #include "lx.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -55,6 +59,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -72,6 +77,27 @@ struct xpoint {
     int tid;
     uint64_t ticount;
 };
+
+/* A snapshot of the replaying process (checkpoint.h), taken at a safe
+ * point where the process had retired `icount` instructions. */
+struct snap {
+    uint64_t icount;
+    int fd;                       /* its control socket (closing it ends it) */
+    int pid;
+    bool pinned;                  /* never thinned (the start, `monitor checkpoint`) */
+};
+
+/* A checkpoint named by `monitor checkpoint`: an execution point. */
+struct mark {
+    int id;
+    struct xpoint at;
+};
+
+#define SNAP_CAP 64
+#define MARK_CAP 64
+/* A resume carries the gdb connection, every snapshot's control socket
+ * and the acknowledgement pipe. */
+_Static_assert(SNAP_CAP + 2 <= CKPT_MAX_FDS, "checkpoint.h: CKPT_MAX_FDS too small");
 
 /* A watchpoint (Z2 write, Z3 read, Z4 access). */
 struct watch {
@@ -109,6 +135,16 @@ struct gdbstub {
     struct xpoint found;          /* REV_BC/REV_BS: the last hit before the target */
     char found_why[64];
     bool restarting;              /* the run was halted to restart the replay */
+    uint64_t scan_from;           /* M_SCAN: the process count this scan started at */
+    /* checkpoints (checkpoint.h; docs/debug.md) */
+    uint64_t ck_interval;         /* instructions between automatic snapshots; 0: none */
+    size_t ck_max;                /* most live snapshots (pinned ones included) */
+    struct snap ck[SNAP_CAP];     /* sorted by icount */
+    size_t n_ck;
+    struct mark marks[MARK_CAP];
+    size_t n_marks;
+    int next_mark;
+    uint64_t end_icount;          /* --stop-at-end: the recording's last count; 0: off */
     bool owe_ok;                  /* a `monitor seek` waits for its OK */
     /* the current stop */
     int stop_tid, stop_sig;
@@ -269,6 +305,7 @@ static void w_tick(struct lx_port *p, struct lx_thread *t)
 static void w_destroy(struct lx_port *p) { (void)p; /* the stub owns nothing of the port */ }
 
 static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t);
+static void go_back(struct gdbstub *g, uint64_t icount, bool strict);
 
 /* ---- breakpoints ---- */
 
@@ -392,11 +429,26 @@ static bool write_all(struct gdbstub *g, const void *buf, size_t n)
     return true;
 }
 
+/* Waits until fd is readable; ends this process if the session's
+ * supervisor is gone meanwhile (checkpoint.h: nothing may outlive it). */
+static void wait_readable(int fd)
+{
+    int life = ckpt_lifeline_fd();
+    struct pollfd pf[2] = { { .fd = fd, .events = POLLIN }, { .fd = life, .events = POLLIN } };
+    for (;;) {
+        int n = poll(pf, life >= 0 ? 2 : 1, -1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n > 0 && life >= 0 && pf[1].revents) _exit(1);
+        return;
+    }
+}
+
 /* Next byte from the client, -1 on end of connection. */
 static int get_byte(struct gdbstub *g)
 {
     if (g->in_pos == g->in_len) {
         ssize_t r;
+        wait_readable(g->cfd);
         do r = recv(g->cfd, g->in, sizeof g->in, 0);
         while (r < 0 && errno == EINTR);
         if (r <= 0) return -1;
@@ -503,6 +555,11 @@ static int read_packet(struct gdbstub *g)
         if (c == 3) return 2;
         if (c != '$') continue; /* acks and noise */
         g->pkt_len = 0;
+        if (!g->pkt) { /* an empty first packet ("$#00") still needs its NUL */
+            g->pkt = malloc(4096);
+            if (!g->pkt) return -1;
+            g->pkt_cap = 4096;
+        }
         unsigned sum = 0;
         for (;;) {
             c = get_byte(g);
@@ -535,7 +592,8 @@ static int read_packet(struct gdbstub *g)
 static bool accept_client(struct gdbstub *g)
 {
     for (;;) {
-        int fd = accept(g->lfd, NULL, NULL);
+        wait_readable(g->lfd);
+        int fd = accept4(g->lfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0 && errno == EINTR) continue;
         if (fd < 0) return false;
         int one = 1;
@@ -667,6 +725,151 @@ static void stop_reply(struct gdbstub *g)
     send_packet(g);
 }
 
+/* The thread list for qXfer:threads (gdb's "Thread List Format": one
+ * <thread id="HEX" name="..."/> per live thread). The name is what Linux
+ * would show as the thread's comm: the personality keeps no per-thread
+ * name (prctl PR_SET_NAME is not recorded), so it is the program's file
+ * name cut to 15 bytes (TASK_COMM_LEN - 1, proc(5) /proc/pid/comm), as
+ * for a thread that never renamed itself. Returns a malloc'd string. */
+static char *threads_xml(struct gdbstub *g)
+{
+    const char *path = g->p && lx_exe_path(g->p) ? lx_exe_path(g->p) : g->program;
+    const char *base = path ? strrchr(path, '/') : NULL;
+    base = base ? base + 1 : path ? path : "";
+    char name[16 * 6 + 1];
+    size_t k = 0;
+    for (size_t i = 0; base[i] && i < 15; i++) {
+        const char *e = NULL;
+        switch (base[i]) {
+        case '&': e = "&amp;"; break;
+        case '<': e = "&lt;"; break;
+        case '>': e = "&gt;"; break;
+        case '"': e = "&quot;"; break;
+        case '\'': e = "&apos;"; break;
+        }
+        if (e) {
+            memcpy(name + k, e, strlen(e));
+            k += strlen(e);
+        } else {
+            name[k++] = base[i];
+        }
+    }
+    name[k] = 0;
+    size_t n = g->p ? g->p->n_threads : 0, cap = 64 + n * (48 + k);
+    char *x = malloc(cap);
+    if (!x) return NULL;
+    size_t len = (size_t)snprintf(x, cap, "<?xml version=\"1.0\"?>\n<threads>\n");
+    for (size_t i = 0; !g->exited && i < n; i++) {
+        struct lx_thread *t = g->p->threads[i];
+        if (t->state == LX_EXITED) continue;
+        len += (size_t)snprintf(x + len, cap - len, "<thread id=\"%x\" name=\"%s\"/>\n", t->tid, name);
+    }
+    snprintf(x + len, cap - len, "</threads>\n");
+    return x;
+}
+
+/* Appends to a growing string (NULL stays NULL on a failed allocation). */
+static void sappend(char **s, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void sappend(char **s, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    if (!*s) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(*s + *len, *cap - *len, fmt, ap);
+        va_end(ap);
+        if (n < 0) return;
+        if ((size_t)n < *cap - *len) {
+            *len += (size_t)n;
+            return;
+        }
+        char *m = realloc(*s, 2 * *cap + (size_t)n);
+        if (!m) {
+            free(*s);
+            *s = NULL;
+            return;
+        }
+        *s = m;
+        *cap = 2 * *cap + (size_t)n;
+    }
+}
+
+/* The loaded objects for qXfer:libraries-svr4 (gdb's "Library List Format
+ * for SVR4 Targets"), read from the guest's dynamic linker structures: the
+ * executable's program headers (auxv AT_PHDR/AT_PHNUM, the load bias from
+ * PT_PHDR), its PT_DYNAMIC section's DT_DEBUG entry, which the dynamic
+ * linker points at its struct r_debug (glibc <link.h>: r_map at offset 8),
+ * and the link_map chain from there (l_addr 0, l_name 8, l_ld 16, l_next
+ * 24). The first link_map is the executable (main-lm). Before the dynamic
+ * linker has filled DT_DEBUG in, and for a static program, the list is
+ * empty. Everything is read with lx_guest_peek: a bad pointer ends the
+ * list. Returns a malloc'd string. */
+static char *libraries_xml(struct gdbstub *g)
+{
+    size_t len = 0, cap = 1024;
+    char *x = malloc(cap);
+    uint64_t phdr = 0, phnum = 0, rdebug = 0;
+    for (size_t i = 0; g->p && i + 1 < g->p->n_auxv; i += 2) {
+        if (g->p->auxv[i] == 3) phdr = g->p->auxv[i + 1];
+        if (g->p->auxv[i] == 5) phnum = g->p->auxv[i + 1];
+    }
+    uint64_t bias = 0, dyn = 0, dynsz = 0;
+    bool have_bias = false;
+    for (uint64_t i = 0; g->p && !g->exited && phdr && i < phnum && i < 256; i++) {
+        uint32_t type;
+        uint64_t vaddr, memsz;
+        uint64_t ph = phdr + i * 56; /* Elf64_Phdr */
+        if (lx_guest_peek(g->p, ph, &type, 4) || lx_guest_peek(g->p, ph + 16, &vaddr, 8) ||
+            lx_guest_peek(g->p, ph + 40, &memsz, 8))
+            break;
+        if (type == 6) bias = phdr - vaddr, have_bias = true; /* PT_PHDR */
+        if (type == 2) dyn = vaddr, dynsz = memsz;            /* PT_DYNAMIC */
+    }
+    if (dyn && have_bias) {
+        for (uint64_t off = 0; off + 16 <= dynsz && off < 16 * 4096; off += 16) {
+            uint64_t tag, val;
+            if (lx_guest_peek(g->p, bias + dyn + off, &tag, 8) ||
+                lx_guest_peek(g->p, bias + dyn + off + 8, &val, 8) || tag == 0)
+                break;
+            if (tag == 21) rdebug = val; /* DT_DEBUG */
+        }
+    }
+    uint64_t lm = 0;
+    if (rdebug && lx_guest_peek(g->p, rdebug + 8, &lm, 8)) lm = 0;
+    if (!lm) {
+        sappend(&x, &len, &cap, "<library-list-svr4 version=\"1.0\"/>\n");
+        return x;
+    }
+    sappend(&x, &len, &cap, "<library-list-svr4 version=\"1.0\" main-lm=\"0x%" PRIx64 "\">\n", lm);
+    uint64_t next = 0;
+    if (lx_guest_peek(g->p, lm + 24, &next, 8)) next = 0;
+    for (unsigned n = 0; next && n < 4096; n++) {
+        uint64_t f[4];
+        if (lx_guest_peek(g->p, next, f, sizeof f)) break;
+        char name[4096];
+        size_t k = 0;
+        while (f[1] && k + 1 < sizeof name && lx_guest_peek(g->p, f[1] + k, &name[k], 1) == 0 && name[k])
+            k++;
+        name[k] = 0;
+        sappend(&x, &len, &cap, "  <library name=\"");
+        for (size_t i = 0; i < k; i++) {
+            char c = name[i];
+            if (c == '&') sappend(&x, &len, &cap, "&amp;");
+            else if (c == '<') sappend(&x, &len, &cap, "&lt;");
+            else if (c == '>') sappend(&x, &len, &cap, "&gt;");
+            else if (c == '"') sappend(&x, &len, &cap, "&quot;");
+            else if ((unsigned char)c < 0x20) sappend(&x, &len, &cap, "&#%d;", c);
+            else sappend(&x, &len, &cap, "%c", c);
+        }
+        sappend(&x, &len, &cap, "\" lm=\"0x%" PRIx64 "\" lmid=\"0x0\" l_addr=\"0x%" PRIx64 "\" l_ld=\"0x%" PRIx64 "\"/>\n",
+                next, f[0], f[2]);
+        next = f[3];
+    }
+    sappend(&x, &len, &cap, "</library-list-svr4>\n");
+    return x;
+}
+
 /* Serves a qXfer read of `data` (n bytes) for "off,len". */
 static void xfer_reply(struct gdbstub *g, const char *args, const void *data, size_t n)
 {
@@ -778,12 +981,68 @@ static enum act monitor(struct gdbstub *g, const char *hex)
                 free(buf);
             }
         }
+    } else if (!strcmp(cmd, "checkpoint")) {
+        if (g->exited || !g->p) {
+            console(g, "the process has ended\n");
+        } else if (g->n_marks == MARK_CAP) {
+            console(g, "too many checkpoints (%d)\n", MARK_CAP);
+        } else {
+            /* A checkpoint is this execution point; the latest snapshot
+             * before it is pinned so that going back costs at most one
+             * checkpoint interval of replay. */
+            struct mark *m = &g->marks[g->n_marks++];
+            m->id = g->next_mark++;
+            m->at = (struct xpoint){ g->stop_icount, g->stop_tid, g->stop_ticount };
+            for (size_t i = g->n_ck; i-- > 0;)
+                if (g->ck[i].icount <= g->stop_icount) {
+                    g->ck[i].pinned = true;
+                    break;
+                }
+            console(g, "checkpoint %d at icount %" PRIu64 " (thread %d: %" PRIu64 " instructions)\n",
+                    m->id, m->at.icount, m->at.tid, m->at.ticount);
+        }
+    } else if (!strcmp(cmd, "checkpoints") || !strcmp(cmd, "info checkpoints")) {
+        if (!g->n_marks) console(g, "no checkpoints (monitor checkpoint takes one)\n");
+        for (size_t i = 0; i < g->n_marks; i++)
+            console(g, "  %d  icount %" PRIu64 " (thread %d: %" PRIu64 " instructions)\n",
+                    g->marks[i].id, g->marks[i].at.icount, g->marks[i].at.tid, g->marks[i].at.ticount);
+        char line[900];
+        size_t len = (size_t)snprintf(line, sizeof line, "snapshots (%zu live, every %" PRIu64
+                                      " instructions):", g->n_ck, g->ck_interval);
+        for (size_t i = 0; i < g->n_ck && len + 24 < sizeof line; i++)
+            len += (size_t)snprintf(line + len, sizeof line - len, " %" PRIu64 "%s", g->ck[i].icount,
+                                    g->ck[i].pinned ? "*" : "");
+        console(g, "%s\n", g->ck_interval ? line : "snapshots: off (reverse commands replay from the start)");
+    } else if (!strncmp(cmd, "restart", 7) && (cmd[7] == ' ' || !cmd[7])) {
+        char *e;
+        long id = strtol(cmd + 7, &e, 10);
+        const struct mark *m = NULL;
+        for (size_t i = 0; cmd[7] && !*e && i < g->n_marks; i++)
+            if (g->marks[i].id == id) m = &g->marks[i];
+        if (!cmd[7] || *e) {
+            console(g, "usage: monitor restart N\n");
+        } else if (!m) {
+            console(g, "no checkpoint %ld (monitor checkpoints lists them)\n", id);
+        } else if (g->exited || !g->p) {
+            console(g, "the process has ended\n");
+        } else {
+            /* Like seek, to the checkpoint's point and thread; the OK is
+             * sent on arrival. */
+            g->mode = M_SEEK;
+            g->target = m->at;
+            g->target_why[0] = 0;
+            g->owe_ok = true;
+            return ACT_RESTART;
+        }
     } else if (!strcmp(cmd, "help") || !cmd[0]) {
         console(g, "reprise monitor commands:\n"
                    "  icount        the current execution point (process and thread instruction counts)\n"
-                   "  seek ICOUNT   replay from the start to that process instruction count\n"
-                   "                (then 'maint flush register-cache' so that gdb rereads)\n"
+                   "  seek ICOUNT   go to that process instruction count (from the latest checkpoint\n"
+                   "                before it; then 'maint flush register-cache' so that gdb rereads)\n"
                    "  events        the recorded events just before and after this point\n"
+                   "  checkpoint    make this point checkpoint N (prints N and the icount)\n"
+                   "  checkpoints   list the checkpoints and the live snapshots (also: info checkpoints)\n"
+                   "  restart N     go back (or forward) to checkpoint N (then 'maint flush register-cache')\n"
                    "  help          this list\n");
     } else {
         console(g, "unknown monitor command '%s' (try 'monitor help')\n", cmd);
@@ -852,6 +1111,7 @@ static enum act handle(struct gdbstub *g, char *pkt)
         return ACT_NONE;
     }
     case 'H': {
+        if (!pkt[1]) return reply(g, "E01"), ACT_NONE;
         int tid = parse_tid(pkt + 2);
         if (pkt[1] == 'g') g->gtid = tid;
         else if (pkt[1] == 'c') g->ctid = tid;
@@ -863,6 +1123,9 @@ static enum act handle(struct gdbstub *g, char *pkt)
         return ACT_NONE;
     case 'Z':
     case 'z': {
+        /* "Z<type>,<addr>,<kind>": anything shorter than "Z0," is
+         * malformed (and the parse below would read past its end). */
+        if (strlen(pkt) < 3 || pkt[2] != ',') return reply(g, "E01"), ACT_NONE;
         int type = pkt[1] - '0';
         uint64_t addr = strtoull(pkt + 3, NULL, 16);
         char *comma = strchr(pkt + 3, ',');
@@ -927,7 +1190,7 @@ static enum act handle(struct gdbstub *g, char *pkt)
     case 'q':
         if (!strncmp(pkt, "qSupported", 10)) {
             reply(g, "PacketSize=4000;qXfer:features:read+;qXfer:exec-file:read+;"
-                     "qXfer:auxv:read+;QStartNoAckMode+;vContSupported+;"
+                     "qXfer:auxv:read+;qXfer:threads:read+;qXfer:libraries-svr4:read+;QStartNoAckMode+;vContSupported+;"
                      "ReverseStep+;ReverseContinue+");
         } else if (!strcmp(pkt, "qAttached") || !strncmp(pkt, "qAttached:", 10)) {
             reply(g, "1");
@@ -952,6 +1215,17 @@ static enum act handle(struct gdbstub *g, char *pkt)
         } else if (!strncmp(pkt, "qXfer:features:read:target.xml:", 31)) {
             char *xml = target_xml();
             if (xml) xfer_reply(g, pkt + 31, xml, strlen(xml));
+            else reply(g, "E01");
+            free(xml);
+        } else if (!strncmp(pkt, "qXfer:libraries-svr4:read:", 26)) {
+            char *args = strchr(pkt + 26, ':');
+            char *xml = args ? libraries_xml(g) : NULL;
+            if (xml) xfer_reply(g, args + 1, xml, strlen(xml));
+            else reply(g, "E01");
+            free(xml);
+        } else if (!strncmp(pkt, "qXfer:threads:read::", 20)) {
+            char *xml = threads_xml(g);
+            if (xml) xfer_reply(g, pkt + 20, xml, strlen(xml));
             else reply(g, "E01");
             free(xml);
         } else if (!strncmp(pkt, "qXfer:exec-file:read:", 21)) {
@@ -1025,10 +1299,11 @@ static enum act serve(struct gdbstub *g)
             return a;
         }
         if (a == ACT_RESTART) {
-            g->restarting = true;
-            g->base.halt = "restarting the replay (reverse execution)";
             g->stepping = false;
             g->resume_tid = -1;
+            /* Hands the session to a checkpoint's process, or failing
+             * that halts the run to replay from the beginning. */
+            go_back(g, g->target.icount, g->mode == M_SCAN);
             return a;
         }
         if (a == ACT_CONT || a == ACT_STEP) {
@@ -1064,6 +1339,7 @@ static enum act stop_at(struct gdbstub *g, struct lx_thread *t, uint64_t count, 
  * client that went away also stops the guest, for the next one. */
 static bool interrupted(struct gdbstub *g)
 {
+    if (ckpt_orphaned()) _exit(1);
     if (g->cfd < 0) return false;
     struct pollfd pf = { .fd = g->cfd, .events = POLLIN };
     while (poll(&pf, 1, 0) > 0) {
@@ -1094,6 +1370,230 @@ static void request_restart(struct gdbstub *g)
     g->base.halt = "restarting the replay (reverse execution)";
 }
 
+/* ---- checkpoints (checkpoint.h; docs/debug.md) ---- */
+
+/* The session state a resumed snapshot takes over (the rest of struct
+ * gdbstub is the snapshot's own: its process, port, translations). */
+struct sess_hdr {
+    uint32_t n_bps, n_wps, n_ck, n_marks, in_len;
+    int32_t mode, rev, bs_tid, next_mark;
+    uint8_t has_cfd, noack, owe_ok, owe_reply, have_found;
+    uint64_t bs_count, scan_from;
+    struct xpoint target, found;
+    char target_why[64], found_why[64];
+};
+
+/* Resumes the latest snapshot at or before icount (strictly before if
+ * strict) with this session, and exits once it took over. Snapshots that
+ * are gone are dropped. Returns only if none could take over: then the
+ * replay restarts from the beginning (request_restart). */
+static void go_back(struct gdbstub *g, uint64_t icount, bool strict)
+{
+    while (g->ck_interval && g->n_ck) {
+        size_t k = g->n_ck;
+        for (size_t i = 0; i < g->n_ck; i++)
+            if (strict ? g->ck[i].icount < icount : g->ck[i].icount <= icount) k = i;
+        if (k == g->n_ck) break;
+        if (g->mode == M_SCAN) g->scan_from = g->ck[k].icount;
+        struct sess_hdr h;
+        memset(&h, 0, sizeof h);
+        h.n_bps = (uint32_t)g->n_bps;
+        h.n_wps = (uint32_t)g->n_wps;
+        h.n_ck = (uint32_t)g->n_ck;
+        h.n_marks = (uint32_t)g->n_marks;
+        h.in_len = (uint32_t)(g->in_len - g->in_pos);
+        h.mode = g->mode;
+        h.rev = g->rev;
+        h.bs_tid = g->bs_tid;
+        h.next_mark = g->next_mark;
+        h.has_cfd = g->cfd >= 0;
+        h.noack = g->noack;
+        h.owe_ok = g->owe_ok;
+        h.owe_reply = g->owe_reply;
+        h.have_found = g->have_found;
+        h.bs_count = g->bs_count;
+        h.scan_from = g->scan_from;
+        h.target = g->target;
+        h.found = g->found;
+        memcpy(h.target_why, g->target_why, sizeof h.target_why);
+        memcpy(h.found_why, g->found_why, sizeof h.found_why);
+        size_t len = sizeof h + g->n_bps * sizeof *g->bps + g->n_wps * sizeof *g->wps +
+                     g->n_ck * sizeof g->ck[0] + g->n_marks * sizeof g->marks[0] + h.in_len;
+        char *blob = len <= CKPT_MAX_BLOB ? malloc(len) : NULL;
+        if (!blob) break; /* too many breakpoints to hand over: start over instead */
+        char *w = blob;
+#define PUT(src, n) (((n) != 0) ? (memcpy(w, (src), (n)), w += (n)) : w)
+        PUT(&h, sizeof h);
+        PUT(g->bps, g->n_bps * sizeof *g->bps);
+        PUT(g->wps, g->n_wps * sizeof *g->wps);
+        PUT(g->ck, g->n_ck * sizeof g->ck[0]);
+        PUT(g->marks, g->n_marks * sizeof g->marks[0]);
+        PUT(g->in + g->in_pos, h.in_len);
+#undef PUT
+        int fds[CKPT_MAX_FDS];
+        size_t nfds = 0;
+        if (g->cfd >= 0) fds[nfds++] = g->cfd;
+        for (size_t i = 0; i < g->n_ck; i++) fds[nfds++] = g->ck[i].fd;
+        fflush(NULL);
+        int rc = ckpt_resume(g->ck[k].fd, blob, len, fds, nfds);
+        free(blob);
+        if (rc == 0) _exit(0); /* the snapshot's process carries on */
+        if (g->verbose) fprintf(stderr, "gdbstub: checkpoint at icount %" PRIu64 " is gone\n",
+                                g->ck[k].icount);
+        close(g->ck[k].fd);
+        memmove(&g->ck[k], &g->ck[k + 1], (g->n_ck - k - 1) * sizeof g->ck[0]);
+        g->n_ck--;
+    }
+    g->scan_from = 0;
+    request_restart(g);
+}
+
+/* In a process resumed from a snapshot: takes over the session sent by
+ * go_back. The blob comes from this program's own previous process; its
+ * sizes are checked all the same. */
+static void install_session(struct gdbstub *g, struct ckpt_resume *r)
+{
+    struct sess_hdr h;
+    const char *b = r->blob;
+    size_t len = r->len;
+    if (len < sizeof h) _exit(1);
+    memcpy(&h, b, sizeof h);
+    size_t need = sizeof h + (size_t)h.n_bps * sizeof *g->bps + (size_t)h.n_wps * sizeof *g->wps +
+                  (size_t)h.n_ck * sizeof g->ck[0] + (size_t)h.n_marks * sizeof g->marks[0] +
+                  h.in_len;
+    if (need != len || h.n_ck > SNAP_CAP || h.n_marks > MARK_CAP || h.in_len > sizeof g->in ||
+        r->nfds != h.n_ck + (h.has_cfd ? 1u : 0u))
+        _exit(1);
+    b += sizeof h;
+    uint64_t *bps = malloc(h.n_bps ? h.n_bps * sizeof *bps : 1);
+    struct watch *wps = malloc(h.n_wps ? h.n_wps * sizeof *wps : 1);
+    if (!bps || !wps) _exit(1);
+    memcpy(bps, b, h.n_bps * sizeof *bps);
+    b += h.n_bps * sizeof *bps;
+    memcpy(wps, b, h.n_wps * sizeof *wps);
+    b += h.n_wps * sizeof *wps;
+    free(g->bps);
+    free(g->wps);
+    g->bps = bps;
+    g->n_bps = g->cap_bps = h.n_bps;
+    g->wps = wps;
+    g->n_wps = g->cap_wps = h.n_wps;
+    memcpy(g->ck, b, h.n_ck * sizeof g->ck[0]);
+    b += h.n_ck * sizeof g->ck[0];
+    g->n_ck = h.n_ck;
+    memcpy(g->marks, b, h.n_marks * sizeof g->marks[0]);
+    b += h.n_marks * sizeof g->marks[0];
+    g->n_marks = h.n_marks;
+    memcpy(g->in, b, h.in_len);
+    g->in_pos = 0;
+    g->in_len = h.in_len;
+    size_t f = 0;
+    g->cfd = h.has_cfd ? r->fds[f++] : -1;
+    for (size_t i = 0; i < g->n_ck; i++) g->ck[i].fd = r->fds[f++];
+    g->mode = (enum mode)h.mode;
+    g->rev = (enum rev)h.rev;
+    g->bs_tid = h.bs_tid;
+    g->next_mark = h.next_mark;
+    g->noack = h.noack;
+    g->owe_ok = h.owe_ok;
+    g->owe_reply = h.owe_reply;
+    g->have_found = h.have_found;
+    g->bs_count = h.bs_count;
+    g->scan_from = h.scan_from;
+    g->target = h.target;
+    g->found = h.found;
+    memcpy(g->target_why, h.target_why, sizeof g->target_why);
+    memcpy(g->found_why, h.found_why, sizeof g->found_why);
+    g->target_why[sizeof g->target_why - 1] = g->found_why[sizeof g->found_why - 1] = 0;
+    g->stepping = false;
+    g->resume_tid = -1;
+    g->restarting = g->killed = g->exited = false;
+    g->dirty = true; /* the translations predate the session's breakpoints */
+    free(r->blob);
+    r->blob = NULL;
+    ckpt_resumed(r);
+}
+
+/* Drops snapshots until at most ck_max are live: each time the unpinned
+ * one whose removal widens the gap around it the least relative to its
+ * distance from `now`, so that recent history stays dense and older
+ * history gets exponentially sparser. */
+static void ck_thin(struct gdbstub *g, uint64_t now)
+{
+    while (g->n_ck > g->ck_max) {
+        size_t best = g->n_ck;
+        double best_score = 0;
+        for (size_t i = 1; i < g->n_ck; i++) {
+            if (g->ck[i].pinned) continue;
+            uint64_t prev = g->ck[i - 1].icount;
+            uint64_t next = i + 1 < g->n_ck ? g->ck[i + 1].icount : (now > g->ck[i].icount ? now : g->ck[i].icount);
+            uint64_t at = g->ck[i].icount, dist = now > at ? now - at : at - now;
+            double score = (double)(next - prev) / ((double)dist + (double)g->ck_interval);
+            if (best == g->n_ck || score < best_score) best = i, best_score = score;
+        }
+        if (best == g->n_ck) return; /* all pinned */
+        close(g->ck[best].fd);
+        memmove(&g->ck[best], &g->ck[best + 1], (g->n_ck - best - 1) * sizeof g->ck[0]);
+        g->n_ck--;
+    }
+}
+
+/* Takes a snapshot at this safe point (the process has retired `now`
+ * instructions). Returns true in a process resumed from it (the session
+ * is installed; the caller carries on from this point as the session's
+ * replay), false in the process that took it (or if it failed). */
+static bool take_snapshot(struct gdbstub *g, uint64_t now, bool pinned)
+{
+    if (g->n_ck == SNAP_CAP) {
+        ck_thin(g, now);
+        if (g->n_ck == SNAP_CAP) return false;
+    }
+    int close_fds[SNAP_CAP + 1];
+    size_t n = 0;
+    close_fds[n++] = g->cfd;
+    for (size_t i = 0; i < g->n_ck; i++) close_fds[n++] = g->ck[i].fd;
+    int fd = -1, pid = 0;
+    struct ckpt_resume r;
+    int rc = ckpt_take(close_fds, n, &fd, &pid, &r);
+    if (rc == 1) {
+        install_session(g, &r);
+        return true;
+    }
+    if (rc < 0) {
+        if (g->verbose) fprintf(stderr, "gdbstub: no checkpoint: %s\n", strerror(errno));
+        return false;
+    }
+    size_t k = g->n_ck;
+    while (k && g->ck[k - 1].icount > now) k--;
+    memmove(&g->ck[k + 1], &g->ck[k], (g->n_ck - k) * sizeof g->ck[0]);
+    g->ck[k] = (struct snap){ .icount = now, .fd = fd, .pid = pid, .pinned = pinned };
+    g->n_ck++;
+    ck_thin(g, now);
+    return false;
+}
+
+/* Whether an automatic snapshot is due at `now`: no snapshot within the
+ * interval before it, nor within half of it after it. Otherwise *wait is
+ * how many instructions on there is no point in looking again (the run
+ * bounds its budget with it, so that snapshots land at their spacing). */
+static bool ck_due(const struct gdbstub *g, uint64_t now, uint64_t *wait)
+{
+    *wait = UINT64_MAX;
+    if (!g->ck_interval || !ckpt_supervised()) return false;
+    bool due = true;
+    for (size_t i = 0; i < g->n_ck; i++) {
+        uint64_t at = g->ck[i].icount;
+        if (at <= now && now - at < g->ck_interval) {
+            due = false;
+            if (at + g->ck_interval - now < *wait) *wait = at + g->ck_interval - now;
+        } else if (at > now && at - now < g->ck_interval / 2) {
+            due = false;
+            if (at - now + g->ck_interval < *wait) *wait = at - now + g->ck_interval;
+        }
+    }
+    return due;
+}
+
 /* The run loop's safe point (see the top of the file). */
 static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
 {
@@ -1102,6 +1602,11 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
     sync_halt(g);
     if (g->base.halt) return at;
     struct vm_cpu *cpu = t->cpu;
+    uint64_t ck_wait = UINT64_MAX;
+    if (g->ck_interval && ck_due(g, lx_icount(g->p), &ck_wait)) {
+        take_snapshot(g, lx_icount(g->p), false); /* resumed or not, carry on from here */
+        ck_wait = g->ck_interval;
+    }
     if (g->dirty) {
         vm_flush_code(lx_vm(g->p));
         g->dirty = false;
@@ -1125,7 +1630,15 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
             if (g->mode == M_SCAN && g->rev == REV_BS && t->tid == g->bs_tid &&
                 cpu->icount < g->bs_count && g->bs_count < at)
                 at = g->bs_count;
+            if (ck_wait != UINT64_MAX && cpu->icount + ck_wait < at) at = cpu->icount + ck_wait;
             return at;
+        }
+        if (g->mode == M_SCAN && !g->have_found && g->scan_from > 0) {
+            /* Nothing between the checkpoint this scan started from and
+             * its end: scan the stretch before that checkpoint. */
+            g->target = (struct xpoint){ g->scan_from, -1, 0 };
+            go_back(g, g->scan_from, true);
+            return cpu->icount;
         }
         if (g->mode == M_SCAN) {
             /* The scan reached the point the reverse command started from:
@@ -1139,7 +1652,7 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
                 snprintf(g->target_why, sizeof g->target_why, "replaylog:begin;");
             }
             if (g->target.icount != now) {
-                request_restart(g);
+                go_back(g, g->target.icount, false);
                 return cpu->icount;
             }
         }
@@ -1153,6 +1666,8 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
         bool resumed_here = t->tid == g->resume_tid && cpu->icount == g->resume_ticount;
         if (g->stepping && t->tid == g->step_tid && cpu->icount != g->step_from) sig = 5;
         else if (!resumed_here && bp_has(g, cpu->pc)) sig = 5;
+        else if (!resumed_here && g->end_icount && lx_icount(g->p) + 1 == g->end_icount)
+            sig = 9; /* the end, as rr reports it: a SIGKILL stop, the process kept */
         else if (interrupted(g)) sig = 2;
     }
     if (sig) {
@@ -1165,6 +1680,12 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
         }
     }
     if (g->stepping && t->tid == g->step_tid && cpu->icount + 1 < at) at = cpu->icount + 1;
+    /* --stop-at-end: land on the last instruction. */
+    uint64_t now = lx_icount(g->p);
+    if (g->end_icount && now + 1 < g->end_icount && cpu->icount + (g->end_icount - 1 - now) < at)
+        at = cpu->icount + (g->end_icount - 1 - now);
+    /* Back here by the time the next snapshot is due. */
+    if (ck_wait != UINT64_MAX && cpu->icount + ck_wait < at) at = cpu->icount + ck_wait;
     return at;
 }
 
@@ -1239,6 +1760,12 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct lx_port *inner, stru
     g->events = cfg->events;
     g->events_ctx = cfg->events_ctx;
     g->resume_tid = -1;
+    g->ck_interval = cfg->checkpoint_interval;
+    g->ck_max = cfg->checkpoint_max ? cfg->checkpoint_max : 24;
+    if (g->ck_max < 2) g->ck_max = 2;
+    if (g->ck_max > SNAP_CAP - 1) g->ck_max = SNAP_CAP - 1;
+    g->next_mark = 1;
+    g->end_icount = cfg->end_icount;
     const struct lx_port_ops *io = inner->ops;
     g->ops = (struct lx_port_ops){
         .load_file = w_load_file, .resolve_path = w_resolve_path, .read_fd_at = w_read_fd_at,
@@ -1310,6 +1837,10 @@ int gdbstub_start(struct gdbstub *g)
     if (g->mode != M_FORWARD) return 0; /* a restarted replay: runs to its target */
     struct lx_thread *t = g->p && g->p->n_threads ? g->p->threads[0] : NULL;
     if (!t) return -1;
+    /* The first checkpoint: the beginning, never thinned. A process
+     * resumed from it runs to the target it was given. */
+    if (g->ck_interval && ckpt_supervised() && !g->n_ck && take_snapshot(g, lx_icount(g->p), true))
+        return 0;
     enum act a = stop_at(g, t, t->cpu->icount, 5, false, "");
     if (a == ACT_KILL || a == ACT_RESTART) return -1;
     if (g->dirty) {
@@ -1367,5 +1898,48 @@ void gdbstub_destroy(struct gdbstub *g)
     free(g->wps);
     free(g->pkt);
     free(g->out);
+    for (size_t i = 0; i < g->n_ck; i++) close(g->ck[i].fd);
     free(g);
+}
+
+/* ---- fuzzing (tests/fuzz/fuzz_gdbpkt.c) ---- */
+
+int gdbstub_fuzz_input(const void *data, size_t n)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) return -1;
+    struct gdbstub *g = calloc(1, sizeof *g);
+    if (!g) {
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    g->lfd = -1;
+    g->cfd = sv[0];
+    g->resume_tid = -1;
+    g->next_mark = 1;
+    g->ck_max = 24;
+    /* The whole input is queued before the stub reads (it never blocks:
+     * end of input reads as the client leaving); input past what the
+     * socket holds is dropped. */
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = send(sv[1], (const char *)data + off, n - off, MSG_NOSIGNAL);
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    shutdown(sv[1], SHUT_WR);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    char sink[4096];
+    for (unsigned i = 0; i < 100000 && g->cfd >= 0; i++) {
+        int r = read_packet(g);
+        if (r < 0) break;
+        if (r == 1) handle(g, g->pkt);
+        while (recv(sv[1], sink, sizeof sink, MSG_DONTWAIT) > 0) {
+        }
+    }
+    close(sv[1]);
+    gdbstub_destroy(g);
+    return 0;
 }

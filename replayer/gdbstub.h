@@ -12,8 +12,11 @@
  * breakpoints are per-instruction callbacks compiled into the blocks that
  * contain breakpoint pcs, single steps are instruction budgets of 1.
  *
- * Reverse execution (bc, bs, `monitor seek`) restarts the replay from the
- * beginning over the same recording and runs it to the wanted point: the
+ * Reverse execution (bc, bs, `monitor seek`, `monitor restart`) resumes
+ * the latest checkpoint before the wanted point (a snapshot process,
+ * checkpoint.h; the caller must have called ckpt_supervise() and set
+ * checkpoint_interval) and runs forwards to it. Without checkpoints it
+ * restarts the replay from the beginning over the same recording: the
  * stub halts the run (lx_run returns) and gdbstub_restarting() says so;
  * the caller then builds a fresh replay port and process and runs again.
  *
@@ -53,6 +56,19 @@ struct gdbstub_config {
      * (NUL-terminated, at most n bytes). */
     void (*events)(void *ctx, uint64_t icount, char *buf, size_t n);
     void *events_ctx;
+    /* Checkpoints (checkpoint.h): automatic snapshots of the replay every
+     * checkpoint_interval process instructions (0: none; reverse commands
+     * then replay from the beginning), at most checkpoint_max of them live
+     * (0: the default, 24). Needs ckpt_supervise() to have been called. */
+    uint64_t checkpoint_interval;
+    size_t checkpoint_max;
+    /* If not 0: the process instruction count at which the recording ends
+     * (its exit). Forward execution then first stops at the last
+     * instruction (count end_icount - 1) with a SIGKILL stop reply, as rr
+     * does, so that gdb keeps the process and can reverse from the end;
+     * continuing from there reports the recorded exit. 0: the end is
+     * reported as the recorded exit at once. */
+    uint64_t end_icount;
 };
 
 /* Creates a stub wrapping the replay port `inner` (not owned) and starts
@@ -90,5 +106,13 @@ void gdbstub_set_inner(struct gdbstub *g, struct lx_port *inner);
 void gdbstub_finish(struct gdbstub *g, const struct lx_exit *ex, const char *msg);
 /* Closes the sockets and frees the stub (not the inner port). */
 void gdbstub_destroy(struct gdbstub *g);
+
+/* For tests/fuzz/fuzz_gdbpkt.c: feeds `data` (n bytes, any content; at
+ * most what a socket buffer holds, ~200 KiB, is used) to a stub with no
+ * process attached, as if a client had sent it and then disconnected, and
+ * handles every packet in it (framing, checksums, acks, hex arguments,
+ * monitor commands); replies are discarded. Returns 0, or -1 if the
+ * socketpair or memory for it could not be had. */
+int gdbstub_fuzz_input(const void *data, size_t n);
 
 #endif

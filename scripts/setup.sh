@@ -9,6 +9,8 @@ PKGS=(
   meson ninja-build pkg-config gcc
   libsqlite3-dev libzstd-dev libjansson-dev libcmocka-dev
   libelf-dev libdw-dev libxxhash-dev
+  # disassembly of the JIT's host code (tests/unit/test_jit_emit.c)
+  libcapstone-dev
   # guest toolchain for samples/
   gcc-riscv64-linux-gnu g++-riscv64-linux-gnu binutils-riscv64-linux-gnu
   # test oracles

@@ -7,6 +7,7 @@
  * not a database to recover). Indexes are created after the load.
  */
 #include "db.h"
+#include "sqlfn.h"
 
 #include "reprise/plugin.h"
 
@@ -70,6 +71,12 @@ int tdb_open(const char *path, struct tdb **out, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, db->h ? sqlite3_errmsg(db->h) : "cannot open");
         sqlite3_close(db->h);
         free(db);
+        return -1;
+    }
+    if (tsql_register(db->h) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot register the SQL functions: %s", path,
+                 sqlite3_errmsg(db->h));
+        tdb_close(db);
         return -1;
     }
     if (tdb_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
@@ -325,6 +332,8 @@ int tdb_finish(struct tdb *db)
         if (tdb_exec(db, db->end_sql[i])) return -1;
     return db->err[0] ? -1 : 0;
 }
+
+sqlite3 *tdb_sqlite(struct tdb *db) { return db->h; }
 
 const char *tdb_error(const struct tdb *db) { return db->err[0] ? db->err : NULL; }
 

@@ -12,9 +12,13 @@
 struct tdb;
 struct tdb_table;
 
-/* Opens (replacing) the database at path and starts the load transaction.
- * 0 or -1 with a message. */
+/* Opens (replacing) the database at path, registers the SQL functions of
+ * sqlfn.h on it and starts the load transaction. 0 or -1 with a message. */
 int tdb_open(const char *path, struct tdb **out, char *err, size_t errlen);
+/* The connection, for writers of their own tables (symtab.h); owned by db,
+ * valid until tdb_close. */
+typedef struct sqlite3 sqlite3;
+sqlite3 *tdb_sqlite(struct tdb *db);
 /* Runs SQL now (DDL, small inserts). 0 or -1 (message in tdb_error). */
 int tdb_exec(struct tdb *db, const char *sql);
 /* Defers SQL to tdb_finish (after the indexes). 0 or -1. */

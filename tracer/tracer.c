@@ -18,9 +18,11 @@
 #include "linux.h"
 #include "reprise/plugin.h"
 #include "reprise_version.h"
+#include "symtab.h"
 #include "vm.h"
 
 #include <dirent.h>
+#include <sqlite3.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -853,7 +855,33 @@ static const void *module_image(struct tracer *tr, struct reprise_cpu *cpu, cons
     return data;
 }
 
-/* Loads the module's symbols and line table (tracer/symtab.c). */
+/* --function: the address ranges of the function in module id, once its
+ * symbols are in. */
+static void resolve_function(struct tracer *tr, int64_t id)
+{
+    sqlite3 *h = tdb_sqlite(tr->db);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h,
+                           "SELECT addr, size FROM symbol WHERE module_id = ?1 AND name = ?2 "
+                           "AND kind = 'func'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, tr->function, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        void *v = realloc(tr->fn, (tr->n_fn + 1) * sizeof *tr->fn);
+        if (!v) break;
+        tr->fn = v;
+        tr->fn[tr->n_fn].lo = (uint64_t)sqlite3_column_int64(st, 0);
+        tr->fn[tr->n_fn].hi = tr->fn[tr->n_fn].lo + (uint64_t)sqlite3_column_int64(st, 1);
+        tr->n_fn++;
+    }
+    sqlite3_finalize(st);
+}
+
+/* Loads the module's symbols and line table (tracer/symtab.c). A module
+ * whose file cannot be found or read keeps its row, without symbols: a
+ * trace is still worth having. */
 static void add_module_symbols(struct tracer *tr, struct reprise_cpu *cpu, int64_t id,
                                const char *path, const struct lx_map_event *m, uint64_t *bias)
 {
@@ -861,8 +889,11 @@ static void add_module_symbols(struct tracer *tr, struct reprise_cpu *cpu, int64
     void *owned;
     const void *image = module_image(tr, cpu, path, m, &len, &owned);
     if (!image) return;
-    (void)id;
-    (void)bias;
+    char err[256];
+    if (tsym_add_module(tdb_sqlite(tr->db), id, path, m->addr, image, len, bias, err,
+                        sizeof err) == 0 &&
+        tr->function)
+        resolve_function(tr, id);
     free(owned);
 }
 

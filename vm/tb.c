@@ -237,6 +237,7 @@ void vm_tb_flush(struct vm *vm)
         c->used = 0;
     }
     vm->stats.tb_flushes++;
+    jit_cache_flush(vm); /* host code of the dropped blocks */
 }
 
 void vm_flush_code(struct vm *vm) { vm_tb_flush(vm); }
@@ -244,6 +245,7 @@ void vm_flush_code(struct vm *vm) { vm_tb_flush(vm); }
 void vm_tb_fini(struct vm *vm)
 {
     free_pages(vm);
+    jit_cache_destroy(vm);
     while (vm->arena) {
         struct vm_arena_chunk *n = vm->arena->next;
         free(vm->arena);

@@ -10,6 +10,7 @@
 int vm_mem_init(struct vm_mem *m, unsigned bits, char *err, size_t errlen);
 void vm_mem_fini(struct vm_mem *m);
 void vm_isa_init(void);
+void jit_configure(struct vm *vm);
 
 int vm_create(const struct vm_config *cfg, struct vm **out, char *err, size_t errlen)
 {
@@ -31,6 +32,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err, size_t er
         return -ENOMEM;
     }
     vm->cfg = c;
+    jit_configure(vm); /* engine selection (vm/riscv/jit/jit.c) */
     int r = vm_mem_init(&vm->mem, c.addr_bits, err, errlen);
     if (r) {
         free(vm);

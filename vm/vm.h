@@ -80,6 +80,35 @@ struct vm_instrument {
  */
 typedef uint64_t (*vm_time_fn)(void *ctx, struct vm_cpu *cpu, uint64_t icount, uint64_t pc);
 
+/*
+ * Execution engine (docs/jit.md). Every engine gives identical guest-visible
+ * results (registers, memory, exceptions, instruction counts); they differ
+ * only in speed.
+ *   VM_ENGINE_DEFAULT  the process default (vm_set_engine_defaults), which
+ *                      is VM_ENGINE_AUTO unless changed
+ *   VM_ENGINE_AUTO     interpret; compile a block to host code once it has
+ *                      run jit_threshold times
+ *   VM_ENGINE_INTERP   interpret only
+ *   VM_ENGINE_JIT      compile every block the first time it runs (for tests
+ *                      and for measuring the compiler)
+ * On hosts other than x86-64 every engine interprets.
+ */
+enum vm_engine { VM_ENGINE_DEFAULT = 0, VM_ENGINE_AUTO, VM_ENGINE_INTERP, VM_ENGINE_JIT };
+
+/* Profiling clock in nanoseconds, used only to report compile time in
+ * vm_stats; supplied by the front end because vm/ reads no clock itself.
+ * Never influences guest execution. */
+typedef uint64_t (*vm_prof_clock_fn)(void);
+
+struct vm_engine_config {
+    enum vm_engine engine;
+    unsigned jit_threshold;       /* executions before a block is compiled (AUTO);
+                                     0 means the default, 50 */
+    vm_prof_clock_fn prof_clock;  /* NULL: compile time reads as 0 */
+    unsigned jit_cache_kib;       /* host code cache size in KiB, flushed whole when
+                                     full; 0 means 65536 (64 MiB) */
+};
+
 struct vm_config {
     unsigned addr_bits;        /* guest address space is [0, 2^addr_bits); 0 means 38
                                   (the Sv39 user range Linux gives riscv64 processes) */
@@ -87,7 +116,14 @@ struct vm_config {
     vm_time_fn read_time;      /* NULL: reading `time` is an illegal instruction */
     void *time_ctx;
     const struct vm_instrument *instrument; /* NULL: no instrumentation */
+    struct vm_engine_config engine;         /* zero: the process defaults */
 };
+
+/* Sets the process-wide engine defaults that vm_create uses for vms whose
+ * config leaves `engine` zero (the front end calls this once, from its
+ * --engine option or REPRISE_ENGINE; vms created by the platform layer,
+ * e.g. at execve, inherit it). Not thread-safe: call before creating vms. */
+void vm_set_engine_defaults(const struct vm_engine_config *ec);
 
 /* Creates a vm with an empty address space. Returns 0, or a negative errno
  * with a message in err (if errlen > 0). The vm reserves 2^addr_bits bytes of
@@ -174,10 +210,32 @@ void vm_cpu_request_stop(struct vm_cpu *cpu);
  * emulated it, e.g. an ecall): pc += its length, icount += 1. */
 void vm_cpu_retire(struct vm_cpu *cpu);
 
+/* One block compiled by the JIT, as shown by `reprise run --jit-dump`. */
+struct vm_jit_block {
+    uint64_t pc;              /* guest address of its first instruction */
+    unsigned n_insns;         /* guest instructions compiled */
+    const uint8_t *code;      /* host code; valid until the vm runs or flushes again */
+    size_t code_len;          /* bytes */
+    /* NULL, or n_insns + 1 offsets into code: where the host code of each
+     * guest instruction starts; the last one is where the block's shared
+     * exits and slow paths start. */
+    const uint32_t *insn_off;
+};
+/* Calls fn for every valid compiled block of vm, in no particular order.
+ * fn must not run or change the vm. */
+void vm_jit_foreach(struct vm *vm, void (*fn)(void *ctx, const struct vm_jit_block *b), void *ctx);
+
 /* Execution statistics of a vm (cumulative). */
 struct vm_stats {
     uint64_t tb_translated, tb_invalidated, tb_flushes;
     uint64_t jc_hits, chain_hits, ras_hits, hash_lookups;
+    /* JIT (docs/jit.md): blocks compiled to host code, the guest
+     * instructions they cover, bytes of host code emitted, compile time
+     * (ns, 0 without a prof_clock), code-cache flushes, runs of compiled
+     * blocks, and runs that left early to the interpreter at an instruction
+     * the JIT does not compile. */
+    uint64_t jit_blocks, jit_insns, jit_bytes, jit_compile_ns, jit_flushes;
+    uint64_t jit_runs, jit_partial_exits;
 };
 void vm_get_stats(const struct vm *vm, struct vm_stats *st);
 

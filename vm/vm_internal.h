@@ -62,6 +62,15 @@ struct vm_tb {
     struct vm_tb *hash_next;
     struct vm_tb_link link[2];
     struct vm_tb_link *incoming;
+    /* JIT (vm/riscv/jit/): executions seen by the interpreter, and the
+     * compiled host code of this block (NULL: interpreted). The code lives
+     * in the vm's code cache and dies with the block. */
+    uint32_t heat;
+    uint8_t jit_failed;         /* compilation was tried and declined */
+    void *jit_code;
+    uint32_t jit_len;           /* bytes of host code */
+    uint16_t jit_ndone;         /* guest instructions it covers */
+    uint32_t *jit_off;          /* NULL or n_insns + 1 code offsets (--jit-dump) */
     _Alignas(16) unsigned char ops[];
 };
 
@@ -95,6 +104,10 @@ struct vm {
     struct vm_cpu **cpus;
     size_t n_cpus, cap_cpus;
     struct vm_stats stats;
+    /* JIT: code cache (NULL until the first compilation) and the number of
+     * executions after which a block is compiled (0: never). */
+    struct jit *jit;
+    uint32_t jit_hot;
 };
 
 static inline unsigned vm_jc_index(uint64_t pc)
@@ -137,6 +150,11 @@ int vm_tb_invalidate_range(struct vm *vm, uint64_t start, uint64_t end, const st
 void vm_tb_link_set(struct vm_tb *from, int slot, struct vm_tb *to);
 void vm_tb_flush(struct vm *vm);
 void vm_tb_fini(struct vm *vm);
+
+/* JIT hooks (vm/riscv/jit/jit.c). */
+struct jit;
+void jit_cache_flush(struct vm *vm);   /* forget all host code (blocks are gone) */
+void jit_cache_destroy(struct vm *vm);
 
 /* ISA backend hooks (vm/riscv/). */
 void vm_isa_cpu_flush(struct vm_cpu *cpu); /* forget cached block pointers */

@@ -599,6 +599,7 @@ enum { VMV_PLAIN, VMV_SHORT, VMV_INSTR, VMV_N };
 static const char *const vmv_names[] = { "default blocks", "blocks of <= 3 instructions",
                                          "all instrumentation hooks" };
 static struct vm *vms[VMV_N];
+static const char *opt_engine; /* --engine value, for the rerun line */
 static struct vm_cpu *cpus[VMV_N];
 
 static struct {
@@ -765,7 +766,8 @@ static void report(const struct tcase *t, const struct result *a, const struct r
         printf("    initial state:\n");
         print_state("      ", &t->init);
     }
-    printf("    rerun: %s --seed %" PRIu64 " --only %" PRIu64 " --verbose\n", argv0, opt_seed, t->index);
+    printf("    rerun: %s --seed %" PRIu64 " --only %" PRIu64 " --verbose%s%s\n", argv0, opt_seed,
+           t->index, opt_engine ? " --engine " : "", opt_engine ? opt_engine : "");
 }
 
 /* Exception causes that differ for a known reason (AMOCAUSE, MISALFAULT). */
@@ -884,14 +886,22 @@ int main(int argc, char **argv)
 {
     uint64_t count = 100000, only = 0, first = 0;
     int have_only = 0;
+    /* --engine jit: the uninstrumented vms compile every block before it
+     * runs (docs/jit.md), so the JIT meets Unicorn too. */
+    enum vm_engine engine = VM_ENGINE_INTERP;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seed") && i + 1 < argc) opt_seed = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--count") && i + 1 < argc) count = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = strtoull(argv[++i], NULL, 0), have_only = 1;
         else if (!strcmp(argv[i], "--first") && i + 1 < argc) first = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--verbose")) opt_verbose = 1;
-        else {
-            fprintf(stderr, "usage: %s [--seed N] [--count N] [--first K] [--only K] [--verbose]\n", argv[0]);
+        else if (!strcmp(argv[i], "--engine") && i + 1 < argc) {
+            opt_engine = argv[++i];
+            engine = !strcmp(argv[i], "jit") ? VM_ENGINE_JIT : !strcmp(argv[i], "auto") ? VM_ENGINE_AUTO
+                                                                                       : VM_ENGINE_INTERP;
+        } else {
+            fprintf(stderr, "usage: %s [--seed N] [--count N] [--first K] [--only K] [--verbose] "
+                            "[--engine interp|jit|auto]\n", argv[0]);
             return 2;
         }
     }
@@ -908,7 +918,8 @@ int main(int argc, char **argv)
     static const struct vm_instrument ins = { .translate = tr_translate };
     for (int v = 0; v < VMV_N; v++) {
         struct vm_config cfg = { .max_block_insns = v == VMV_SHORT ? 3 : 0,
-                                 .instrument = v == VMV_INSTR ? &ins : NULL };
+                                 .instrument = v == VMV_INSTR ? &ins : NULL,
+                                 .engine = { .engine = engine } };
         if (vm_create(&cfg, &vms[v], err, sizeof err)) {
             fprintf(stderr, "vm_create: %s\n", err);
             return 2;
@@ -959,6 +970,13 @@ int main(int argc, char **argv)
     printf("; %lu of them compared up to the deviation\n", n_trunc_cmp);
     if (n_fail > max_shown && !opt_verbose) printf("(%lu failures not shown)\n", n_fail - max_shown);
     printf("%lu passed, %lu failed, %lu skipped\n", n_pass, n_fail, n_skip);
+    if (engine != VM_ENGINE_INTERP) {
+        struct vm_stats st;
+        vm_get_stats(vms[VMV_PLAIN], &st);
+        printf("jit: %" PRIu64 " blocks compiled, %" PRIu64 " compiled runs\n", st.jit_blocks, st.jit_runs);
+        /* A JIT run in which nothing was compiled tested nothing. */
+        if (engine == VM_ENGINE_JIT && !have_only && st.jit_runs == 0) n_fail++;
+    }
     uc_close(uc);
     for (int v = 0; v < VMV_N; v++) vm_destroy(vms[v]);
     return n_fail ? 1 : 0;

@@ -74,5 +74,20 @@ check "replay junk" 1 "$reprise" replay "$tmp/junk"
 if [ $? = 0 ] && grep -q "with 2 argument" "$tmp/out"; then pass=$((pass+1)); else
     fail=$((fail+1)); echo "FAIL: static sample by relative path"; cat "$tmp/err"; fi
 
+# Engine selection (docs/jit.md): bad names are usage errors naming the
+# value and where it came from; --jit-dump shows guest code beside host code.
+check "bad --engine" 2 "$reprise" run --engine turbo "$static_sample"
+expect_grep "bad engine named" "unknown engine 'turbo'" "$tmp/err"
+check "bad REPRISE_ENGINE" 2 env REPRISE_ENGINE=fast "$reprise" run "$static_sample"
+expect_grep "bad variable named" "REPRISE_ENGINE: unknown engine 'fast'" "$tmp/err"
+check "run --engine interp" 0 "$reprise" run --engine interp --stats "$static_sample"
+if grep -q "jit:" "$tmp/err"; then fail=$((fail+1)); echo "FAIL: --engine interp compiled blocks"; else pass=$((pass+1)); fi
+check "run --engine jit --stats" 0 "$reprise" run --engine jit --stats "$static_sample"
+expect_grep "jit stats" "jit: [1-9][0-9]* blocks compiled" "$tmp/err"
+check "jit-dump" 0 "$reprise" run --engine jit --jit-dump "$tmp/dump" "$static_sample"
+expect_grep "jit-dump blocks" "^block 0x[0-9a-f]*: [0-9]* guest instructions" "$tmp/dump"
+expect_grep "jit-dump guest code" "^ *[0-9a-f]*:  ecall" "$tmp/dump"
+expect_grep "jit-dump host code" "mov rbx, rdi" "$tmp/dump"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

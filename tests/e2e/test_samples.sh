@@ -71,6 +71,12 @@ expect "clock invariants" "^0 failure(s)"
 for b in bench_int bench_mem bench_calls bench_fp; do run "$b" /dev/null "$b" 1; done
 run signals /dev/null signals
 run signals-static /dev/null signals-static
+printf 'license\nwarranty free software\nzebra\n' > "$tmp/queries"
+run index "$tmp/queries" index /usr/share/common-licenses/*
+expect "index statistics" "files, .* bytes, .* distinct words"
+expect "index queries" "^query 'warranty' ...: "
+run omp /dev/null omp
+expect "omp" "team of 4 threads, 4 arrived at the barrier"
 run pthreads /dev/null pthreads
 expect "pthreads queue" "consumed sum 1799970000 (expected 1799970000)"
 # The schedule is a function of the inputs: the racy counter (stderr), whose

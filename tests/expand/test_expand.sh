@@ -158,6 +158,25 @@ check "expand --sample" 0 "$reprise" expand s.rpr -o sm.db --sample 7
 same "--sample keeps every 7th block execution" \
     "$(q sm.db 'select count(*), sum(icount), sum(n_insns) from block_exec')" \
     "$(q t.db 'select count(*), sum(icount), sum(n_insns) from (select row_number() over (order by icount) - 1 as k, icount, n_insns from block_exec) where k % 7 = 0')"
+# Symbols: the entry is _start (nm is the oracle), every executed
+# instruction of the static program has one, and --function keeps exactly
+# the activation of main: from its first instruction to the one its
+# return lands on (the return address, from the call's pc in objdump).
+start_sym=$(riscv64-linux-gnu-nm "$sample" | awk -v a="$(printf '%016x' "$entry")" '$1 == a && $2 ~ /[Tt]/ {print $3; exit}')
+same "insn_exec names the entry" "$(q t.db "select symbol from insn_exec where icount = 0")" "$start_sym"
+same "every instruction has a symbol" "$(q t.db 'select count(*) from block_insn where symbol is null')" "0"
+main_addr=$((0x$(riscv64-linux-gnu-nm "$sample" | awk '$3 == "main" {print $1}')))
+same "symbol table knows main" "$(q t.db "select addr from symbol where name = 'main' and module_id = 1")" "$main_addr"
+main_in=$(q t.db "select min(icount) from insn_exec where pc = $main_addr")
+# main returns to the instruction after the one that called it
+ret_pc=$(q t.db "select i.pc + i.size from insn_exec i where i.icount = $main_in - 1")
+main_out=$(q t.db "select min(icount) from insn_exec where icount > $main_in and pc = $ret_pc")
+check "expand --function main" 0 "$reprise" expand s.rpr -o fn.db --function main
+same "--function keeps main's activation" \
+    "$(q fn.db 'select count(*), min(icount), max(icount) from insn_exec')" \
+    "$((main_out - main_in))|$main_in|$((main_out - 1))"
+check "expand --function nosuch" 1 "$reprise" expand s.rpr -o e.db --function no_such_function
+expect_grep "unknown function named" "no function of that name" "$tmp/err"
 check "expand --limit" 0 "$reprise" expand s.rpr -o lim.db --limit 5000 -p insn -p mem
 same "--limit writes exactly that many plugin rows" \
     "$(q lim.db 'select (select count(*) from block) + (select count(*) from block_insn) + (select count(*) from block_exec) + (select count(*) from mem)')" "5000"

@@ -409,9 +409,10 @@ void lx_syscall(struct lx_thread *t)
         if (r == -ENOSYS) lx_warn_once(t->proc, c.nr, "system call %s is not supported", e->name);
     }
     if (r != LX_SYS_NORETURN && r != LX_SYS_BLOCKED) cpu->x[10] = (uint64_t)r;
-    /* a0 already set (rt_sigreturn, execve) unless the thread is gone */
+    /* a0 already set (rt_sigreturn, execve) unless the thread is gone;
+     * execve gave the thread a new cpu */
     else if (r == LX_SYS_NORETURN && t->state != LX_EXITED && !t->proc->exited)
-        r = (long)cpu->x[10];
+        r = (long)t->cpu->x[10];
 out:
     if (obs) {
         const struct lx_range *w;

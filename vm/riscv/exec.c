@@ -20,6 +20,7 @@
 #include "softfp.h"
 #include "fpfast.h"
 #include "../vm_internal.h"
+#include "jit/jit.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -47,11 +48,15 @@ enum {
     H_END,                      /* block ends without a control transfer */
     H_BLOCK_CB,
     H_INSN_CB,
+    H_JIT,                      /* the block has host code: leave to run it */
     H_N,
 };
 
 /* Block exits, as seen by the dispatcher. */
-enum { X_LINK0, X_LINK1, X_JALR, X_EXC, X_SMC };
+enum { X_LINK0, X_LINK1, X_JALR, X_EXC, X_SMC, X_PARTIAL, X_JIT };
+_Static_assert((int)X_LINK0 == JIT_X_LINK0 && (int)X_LINK1 == JIT_X_LINK1 && (int)X_JALR == JIT_X_JALR &&
+               (int)X_EXC == JIT_X_EXC && (int)X_SMC == JIT_X_SMC && (int)X_PARTIAL == JIT_X_PARTIAL,
+               "compiled blocks exit with the interpreter's codes");
 
 /* CSR access kinds used by the table. */
 enum { RV_CSR_RW, RV_CSR_RS, RV_CSR_RC };
@@ -271,7 +276,7 @@ static int rv_exec(struct vm_cpu *cpu, struct vm_tb *tb, uint64_t *budget)
 #include "insns.def"
 #undef INSN
         [H_ILLEGAL] = &&L_illegal, [H_END] = &&L_end, [H_BLOCK_CB] = &&L_block_cb,
-        [H_INSN_CB] = &&L_insn_cb,
+        [H_INSN_CB] = &&L_insn_cb, [H_JIT] = &&L_jit,
     };
     if (unlikely(!cpu)) {
         rv_labels = labels;
@@ -291,6 +296,10 @@ static int rv_exec(struct vm_cpu *cpu, struct vm_tb *tb, uint64_t *budget)
     const struct rv_op *op = (const struct rv_op *)tb->ops;
     int ret;
     uint64_t left = *budget, chains = 0, ras_hits = 0;
+    /* JIT: a block reached by chaining that just became hot is not chained
+     * to, so the dispatcher compiles it (jit_hot 0: never, up to wrap). */
+    const uint32_t hot = vm->jit_hot;
+#define JIT_HOT(n) unlikely(++(n)->heat == hot)
 
 #define PROLOGUE(flags)                                                           \
     enum { FLAGS_ = (flags) };                                                    \
@@ -332,6 +341,11 @@ next:
         cpu->pc = op->pc;
         ((vm_insn_cb)op->cb)(op->udata, cpu, op->pc, cpu->icount + op->idx);
         NEXT();
+    CASE(L_jit, H_JIT)
+        /* Reached by chaining: the dispatcher runs the host code. */
+        cpu->pc = tb->pc;
+        ret = X_JIT;
+        goto leave;
 #if !RV_DISPATCH_GOTO
     }
     ret = X_EXC;
@@ -362,7 +376,7 @@ out:
         struct vm_tb *n;
         if (likely(ret != X_JALR)) {
             n = tb->link[ret == X_LINK0 ? 0 : 1].to;
-            if (likely(n && n->n_insns <= left && !cpu->stop_request)) {
+            if (likely(n && n->n_insns <= left && !cpu->stop_request && !JIT_HOT(n))) {
                 chains++;
                 if (unlikely(tb->exit_kind == TB_EXIT_CALL)) ras_push(cpu, tb);
                 tb = n;
@@ -373,7 +387,8 @@ out:
             unsigned i = (cpu->ras_top - 1) & (RV_RAS_SIZE - 1);
             struct vm_tb *caller = cpu->ras[i].caller;
             if (caller && cpu->ras[i].ret_pc == cpu->pc && caller->valid &&
-                (n = caller->link[1].to) && n->n_insns <= left && !cpu->stop_request) {
+                (n = caller->link[1].to) && n->n_insns <= left && !cpu->stop_request &&
+                !JIT_HOT(n)) {
                 cpu->ras_top--;
                 ras_hits++;
                 tb = n;
@@ -382,7 +397,7 @@ out:
             }
         } else {
             n = tb->link[0].to;
-            if (n && n->pc == cpu->pc && n->n_insns <= left && !cpu->stop_request) {
+            if (n && n->pc == cpu->pc && n->n_insns <= left && !cpu->stop_request && !JIT_HOT(n)) {
                 chains++;
                 if (tb->exit_kind == TB_EXIT_CALL) ras_push(cpu, tb);
                 tb = n;
@@ -399,6 +414,45 @@ leave:
     vm->stats.ras_hits += ras_hits;
     return ret;
 }
+
+/* ---- JIT helpers (vm/riscv/jit/, docs/jit.md) ----
+ * Every row's body again, expanded as a function of its own so that
+ * compiled code can call it for an instruction that has no template: the
+ * interpreter's handler, not a second copy of the semantics. Only rows
+ * that do not end a block are called (control transfers all have
+ * templates); the others are compiled here but never used. cpu->icount
+ * holds the block-entry count, as the interpreter keeps it. */
+#define INSN(n, ops, ext, match, mask, flags, body)                               \
+static int jh_##n(struct vm_cpu *cpu, const struct rv_op *op)                     \
+{                                                                                 \
+    struct vm *vm = cpu->vm;                                                      \
+    uint64_t *x = cpu->x, *f = cpu->f;                                            \
+    const struct vm_tb *tb = cpu->cur_tb;                                         \
+    int ret = 0;                                                                  \
+    enum { INSTR_ = 0 };                                                          \
+    PROLOGUE(flags)                                                               \
+    body;                                                                         \
+    (void)vm; (void)x; (void)f; (void)tb; (void)FLAGS_;                           \
+    return smc_ ? JIT_H_SMC : JIT_H_OK;                                           \
+illegal: __attribute__((unused));                                                 \
+    cpu->exc_cause = RV_EXC_ILLEGAL;                                              \
+    cpu->exc_tval = op->raw;                                                      \
+    return JIT_H_EXC;                                                             \
+trap: __attribute__((unused));                                                    \
+    return JIT_H_EXC;                                                             \
+out: __attribute__((unused));                                                     \
+    (void)ret;                                                                    \
+    return JIT_H_OK;                                                              \
+}
+#include "insns.def"
+#undef INSN
+
+static const void *const rv_jit_helpers[RV_N_INSNS] = {
+#define INSN(n, ops, ext, match, mask, flags, body) \
+    [RV_##n] = ((flags) & RVF_CONTROL) ? NULL : (const void *)(uintptr_t)jh_##n,
+#include "insns.def"
+#undef INSN
+};
 
 /* ---- translator ---- */
 
@@ -578,6 +632,62 @@ void vm_isa_cpu_flush(struct vm_cpu *cpu)
 
 void vm_isa_init(void) { rv_exec(NULL, NULL, NULL); }
 
+/* ---- JIT hooks (vm/riscv/jit/, docs/jit.md) ---- */
+
+/* Compiles tb from its ops; on success the first op sends the interpreter
+ * (which may still chain into the block) back to the dispatcher. */
+static enum jit_result rv_jit_compile(struct vm *vm, struct vm_tb *tb)
+{
+    struct jit_insn in[256];
+    struct rv_op *ops = (struct rv_op *)tb->ops;
+    if (tb->n_insns == 0 || tb->n_insns > 256) return JIT_DECLINED;
+    for (unsigned i = 0; i < tb->n_insns; i++) {
+        const struct rv_op *o = &ops[i];
+        /* Pseudo-ops and instrumented twins mean an instrumented block,
+         * which stays interpreted. */
+        if (o->hid >= RV_N_INSNS && o->hid != H_ILLEGAL) {
+            tb->jit_failed = 1;
+            return JIT_DECLINED;
+        }
+        in[i] = (struct jit_insn){ .pc = o->pc, .imm = o->imm, .raw = o->raw,
+                                   .id = o->hid == H_ILLEGAL ? RV_ILLEGAL : o->hid,
+                                   .rd = o->rd, .rs1 = o->rs1, .rs2 = o->rs2, .len = o->len,
+                                   .helper = o->hid < RV_N_INSNS ? rv_jit_helpers[o->hid] : NULL,
+                                   .helper_arg = o };
+    }
+    enum jit_result r = jit_compile(vm, tb, in, tb->n_insns, tb->end);
+    if (r == JIT_OK) {
+        ops[0].hid = H_JIT;
+        ops[0].h = rv_labels ? rv_labels[H_JIT] : NULL;
+    }
+    return r;
+}
+
+enum { RV_JIT_NO = -1, RV_JIT_FLUSHED = -2 };
+
+/* Runs tb as host code if it has some or has just become hot, returning
+ * its X_* exit; RV_JIT_NO: interpret it; RV_JIT_FLUSHED: the cache was
+ * flushed, look the block up again. */
+static int rv_jit_enter(struct vm_cpu *cpu, struct vm_tb *tb, uint64_t *budget)
+{
+    struct vm *vm = cpu->vm;
+    if (!tb->jit_code) {
+        if (tb->jit_failed || ++tb->heat < vm->jit_hot) return RV_JIT_NO;
+        enum jit_result r = rv_jit_compile(vm, tb);
+        if (r == JIT_FLUSHED) return RV_JIT_FLUSHED;
+        if (r != JIT_OK) return RV_JIT_NO;
+    }
+    uint64_t ic = cpu->icount;
+    cpu->cur_tb = tb;
+    int x = ((jit_entry_fn)tb->jit_code)(cpu, vm->mem.host, vm->mem.pf, vm->mem.limit8, *budget);
+    cpu->exit_tb = (struct vm_tb *)cpu->cur_tb; /* compiled code may have chained on */
+    cpu->cur_tb = NULL;
+    *budget -= cpu->icount - ic;
+    vm->stats.jit_runs++;
+    if (x == X_PARTIAL) vm->stats.jit_partial_exits++;
+    return x;
+}
+
 /* Finds or builds the block at cpu->pc. */
 static struct vm_tb *get_tb(struct vm_cpu *cpu, struct vm_exit *ex, int *flushed)
 {
@@ -654,10 +764,23 @@ int vm_run(struct vm_cpu *cpu, uint64_t budget, struct vm_exit *ex)
             }
         }
 
-        cpu->cur_tb = run;
-        int r = rv_exec(cpu, run, &budget);
-        cpu->cur_tb = NULL;
-        run = cpu->exit_tb; /* chaining may have gone on to other blocks */
+        int r;
+        if (vm->jit_hot && run == tb && (r = rv_jit_enter(cpu, tb, &budget)) != RV_JIT_NO) {
+            if (r == RV_JIT_FLUSHED) {
+                prev = NULL;
+                continue;
+            }
+            run = cpu->exit_tb;
+        } else {
+            cpu->cur_tb = run;
+            r = rv_exec(cpu, run, &budget);
+            cpu->cur_tb = NULL;
+            run = cpu->exit_tb; /* chaining may have gone on to other blocks */
+            if (r == X_JIT) {
+                prev = NULL;
+                continue;
+            }
+        }
 
         if (run->temp) vm_tb_invalidate(vm, run);
 
@@ -668,7 +791,7 @@ int vm_run(struct vm_cpu *cpu, uint64_t budget, struct vm_exit *ex)
             ex->tval = cpu->exc_tval;
             return 0;
         }
-        if (r == X_SMC || run->temp || !run->valid) {
+        if (r == X_SMC || r == X_PARTIAL || run->temp || !run->valid) {
             prev = NULL;
             continue;
         }

@@ -1,0 +1,554 @@
+/*
+ * test_jit.c - the JIT (vm/riscv/jit/) against the interpreter, which is
+ * the oracle: its semantics are the table's bodies, themselves checked
+ * against the spec, Unicorn and qemu (tests/unit/test_engine.c,
+ * tests/diff/). Two vms with the same memory and registers run the same
+ * code, one interpreting (VM_ENGINE_INTERP), one compiling every block
+ * before its first run (VM_ENGINE_JIT); after every vm_run the exit
+ * (reason, cause, pc, tval), pc, instruction count, x1..x31 and all mapped
+ * memory must be identical.
+ *
+ * - every row the JIT has a template for (jit_supports), on random
+ *   encodings of it and random operands, special values included; memory
+ *   operands point into readable/writable data, across page ends, into a
+ *   read-only page, an unmapped page and the code itself (self-modifying);
+ * - random blocks of supported 32- and 16-bit instructions, run with
+ *   random budgets so exact stops fall mid-block;
+ * - directed cases with hand-checked results: a store that rewrites a
+ *   later instruction of its own block, exception pc and count, and a code
+ *   cache small enough to be flushed many times.
+ *
+ * Seeded: a failure prints the seed; JIT_TEST_SEED=N reruns it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cpu.h"
+#include "isa.h"
+#include "vm.h"
+#include "jit/jit.h"
+
+#define CODE 0x10000ull  /* 1 page, read/write/execute (self-modifying code) */
+#define DATA 0x20000ull  /* 2 pages read/write, then 1 read-only, then a hole */
+#define DATA_RW 0x2000ull
+#define DATA_LEN 0x3000ull
+
+static uint64_t seed;
+static int long_factor = 1; /* REPRISE_LONG_TESTS: ten times the cases */
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    /* xorshift64*: reproducible from the seed. */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static uint64_t special(void)
+{
+    static const uint64_t v[] = {
+        0, 1, 2, (uint64_t)-1, (uint64_t)-2, 0x7fffffffffffffffull, 0x8000000000000000ull,
+        0x7fffffff, 0x80000000, 0xffffffff, 0xffffffff80000000ull, 0x100000000ull, 31, 32, 63, 64,
+    };
+    switch (rnd() % 4) {
+    case 0: return v[rnd() % (sizeof v / sizeof v[0])];
+    case 1: return rnd() % 64;
+    case 2: return (uint64_t)(int64_t)(int32_t)rnd();
+    default: return rnd();
+    }
+}
+
+struct pair {
+    struct vm *vm[2];        /* [0] interpreter, [1] JIT */
+    struct vm_cpu *cpu[2];
+};
+
+static void pair_open(struct pair *p, unsigned cache_kib)
+{
+    for (int i = 0; i < 2; i++) {
+        char err[256];
+        struct vm_config c = { .addr_bits = 32 };
+        c.engine.engine = i ? VM_ENGINE_JIT : VM_ENGINE_INTERP;
+        c.engine.jit_cache_kib = cache_kib;
+        if (vm_create(&c, &p->vm[i], err, sizeof err)) fail_msg("vm_create: %s", err);
+        assert_int_equal(vm_map(p->vm[i], CODE, 0x1000, VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC), 0);
+        assert_int_equal(vm_map(p->vm[i], DATA, DATA_RW, VM_PROT_READ | VM_PROT_WRITE), 0);
+        assert_int_equal(vm_map(p->vm[i], DATA + DATA_RW, 0x1000, VM_PROT_READ), 0);
+        p->cpu[i] = vm_cpu_create(p->vm[i]);
+        assert_non_null(p->cpu[i]);
+    }
+}
+
+static void pair_close(struct pair *p)
+{
+    for (int i = 0; i < 2; i++) vm_destroy(p->vm[i]);
+}
+
+/* Same code, registers and data in both vms; pc at CODE, count 0. */
+static void pair_load(struct pair *p, const void *code, size_t len, const uint64_t *x)
+{
+    uint8_t data[DATA_LEN];
+    for (size_t i = 0; i < DATA_LEN; i += 8) {
+        uint64_t v = rnd();
+        memcpy(data + i, &v, 8);
+    }
+    uint8_t page[0x1000] = { 0 };
+    memcpy(page, code, len);
+    /* f registers: NaN-boxed binary32 values, binary64 values, specials. */
+    uint64_t fregs[32];
+    for (int r = 0; r < 32; r++) {
+        switch (rnd() % 4) {
+        case 0: fregs[r] = 0xffffffff00000000ull | (uint32_t)special(); break;
+        case 1: fregs[r] = special(); break;
+        default: fregs[r] = rnd(); break;
+        }
+    }
+    unsigned frm = (unsigned)(rnd() % 8), fflags = (unsigned)(rnd() % 32);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(vm_poke(p->vm[i], CODE, page, sizeof page), 0);
+        assert_int_equal(vm_poke(p->vm[i], DATA, data, sizeof data), 0);
+        struct vm_cpu *c = p->cpu[i];
+        memcpy(c->x, x, 32 * sizeof x[0]);
+        c->x[0] = 0;
+        memcpy(c->f, fregs, sizeof fregs);
+        c->frm = frm;
+        c->fflags = fflags;
+        c->res_valid = 0;
+        c->pc = CODE;
+        c->icount = 0;
+    }
+}
+
+/* Runs both vms with the same budget and compares everything. */
+static void pair_step(struct pair *p, uint64_t budget, const char *what)
+{
+    struct vm_exit ex[2];
+    for (int i = 0; i < 2; i++) assert_int_equal(vm_run(p->cpu[i], budget, &ex[i]), 0);
+    struct vm_cpu *a = p->cpu[0], *b = p->cpu[1];
+    if (ex[0].reason != ex[1].reason || ex[0].cause != ex[1].cause || ex[0].pc != ex[1].pc ||
+        ex[0].tval != ex[1].tval)
+        fail_msg("%s (seed %llu): exit interp %d/%u pc %#llx tval %#llx, jit %d/%u pc %#llx tval %#llx",
+                 what, (unsigned long long)seed, ex[0].reason, ex[0].cause,
+                 (unsigned long long)ex[0].pc, (unsigned long long)ex[0].tval, ex[1].reason,
+                 ex[1].cause, (unsigned long long)ex[1].pc, (unsigned long long)ex[1].tval);
+    if (a->pc != b->pc || a->icount != b->icount)
+        fail_msg("%s (seed %llu): pc/icount interp %#llx/%llu jit %#llx/%llu", what,
+                 (unsigned long long)seed, (unsigned long long)a->pc,
+                 (unsigned long long)a->icount, (unsigned long long)b->pc,
+                 (unsigned long long)b->icount);
+    for (int r = 0; r < 32; r++)
+        if (a->x[r] != b->x[r])
+            fail_msg("%s (seed %llu): x%d interp %#llx jit %#llx", what, (unsigned long long)seed,
+                     r, (unsigned long long)a->x[r], (unsigned long long)b->x[r]);
+    for (int r = 0; r < 32; r++)
+        if (a->f[r] != b->f[r])
+            fail_msg("%s (seed %llu): f%d interp %#llx jit %#llx", what, (unsigned long long)seed,
+                     r, (unsigned long long)a->f[r], (unsigned long long)b->f[r]);
+    if (a->fflags != b->fflags || a->frm != b->frm || a->res_valid != b->res_valid)
+        fail_msg("%s (seed %llu): fcsr/reservation differ", what, (unsigned long long)seed);
+    static uint8_t ma[DATA_LEN], mb[DATA_LEN];
+    assert_int_equal(vm_peek(p->vm[0], DATA, ma, DATA_LEN), 0);
+    assert_int_equal(vm_peek(p->vm[1], DATA, mb, DATA_LEN), 0);
+    if (memcmp(ma, mb, DATA_LEN)) fail_msg("%s (seed %llu): data memory differs", what, (unsigned long long)seed);
+    assert_int_equal(vm_peek(p->vm[0], CODE, ma, 0x1000), 0);
+    assert_int_equal(vm_peek(p->vm[1], CODE, mb, 0x1000), 0);
+    if (memcmp(ma, mb, 0x1000)) fail_msg("%s (seed %llu): code memory differs", what, (unsigned long long)seed);
+}
+
+/* Random registers; memory-operand bases aimed at interesting places. */
+static void random_regs(uint64_t *x, const struct rv_decoded *d)
+{
+    for (int r = 0; r < 32; r++) x[r] = special();
+    uint16_t fl = rv_insns[d->id].flags;
+    if ((fl & (RVF_LOAD | RVF_STORE | RVF_AMO)) && d->rs1) {
+        uint64_t target;
+        switch (rnd() % 8) {
+        case 0: target = DATA + DATA_RW - 4 + rnd() % 8; break;             /* into read-only */
+        case 1: target = DATA + DATA_LEN - 4 + rnd() % 8; break;            /* into the hole */
+        case 2: target = DATA + 0x1000 - 7 + rnd() % 8; break;              /* page crossing */
+        case 3: target = CODE + 4 + rnd() % 12; break;                      /* own code */
+        case 4: target = rnd(); break;                                      /* wild */
+        default: target = DATA + rnd() % DATA_RW; break;
+        }
+        x[d->rs1] = target - (uint64_t)d->imm;
+    }
+}
+
+static const uint32_t EBREAK = 0x00100073;
+
+static uint32_t random_encoding(unsigned id)
+{
+    const struct rv_insn_desc *r = &rv_insns[id];
+    return ((uint32_t)rnd() & ~r->mask) | r->match;
+}
+
+/* Rows the JIT compiles: its templates, and (as calls of the interpreter's
+ * handler) every row that does not end a block. */
+static int compiled_row(unsigned id)
+{
+    return jit_supports(id) || !(rv_insns[id].flags & RVF_CONTROL);
+}
+
+/* Every compiled row on random encodings and operands, one instruction then
+ * ebreak (for control transfers the block ends at the instruction). */
+static void test_templates(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    unsigned rows = 0;
+    for (unsigned id = 0; id < RV_N_INSNS; id++) {
+        if (!compiled_row(id)) continue;
+        rows++;
+        for (int k = 0; k < 400 * long_factor; k++) {
+            uint32_t w = random_encoding(id);
+            struct rv_decoded d;
+            rv_decode(w, &d);
+            if (d.id != id) continue; /* a more specific row (e.g. a hint) */
+            uint64_t x[32];
+            random_regs(x, &d);
+            uint32_t code[2] = { w, EBREAK };
+            pair_load(&p, code, sizeof code, x);
+            struct vm_stats before, after;
+            vm_get_stats(p.vm[1], &before);
+            char what[96];
+            snprintf(what, sizeof what, "%s %08x", rv_insns[id].name, w);
+            pair_step(&p, 64, what);
+            vm_get_stats(p.vm[1], &after);
+            /* The JIT really ran the instruction (no vacuous pass). */
+            if (after.jit_runs == before.jit_runs)
+                fail_msg("%s: the JIT vm did not run compiled code", what);
+        }
+    }
+    assert_true(rows >= 150);
+    pair_close(&p);
+}
+
+/* Supported rows, for random blocks. */
+static unsigned supported[RV_N_INSNS], n_supported;
+
+static void collect_supported(void)
+{
+    n_supported = 0;
+    for (unsigned id = 0; id < RV_N_INSNS; id++)
+        if (compiled_row(id)) supported[n_supported++] = id;
+}
+
+/* Random blocks of 1..24 instructions (16- and 32-bit), many registers
+ * aimed at the data, run with random budgets: exact stops land mid-block
+ * and resume. */
+static void test_blocks(void **state)
+{
+    (void)state;
+    collect_supported();
+    struct pair p;
+    pair_open(&p, 0);
+    for (int k = 0; k < 3000 * long_factor; k++) {
+        uint8_t code[256];
+        size_t len = 0;
+        unsigned n = 1 + (unsigned)(rnd() % 24);
+        for (unsigned i = 0; i < n && len + 8 <= sizeof code; i++) {
+            if (rnd() % 4 == 0) {
+                uint16_t c = (uint16_t)rnd();
+                if ((c & 3) == 3) c &= 0xfffe;
+                struct rv_decoded d;
+                rv_decode(c, &d);
+                if (d.id == RV_ILLEGAL || !compiled_row(d.id)) continue;
+                memcpy(code + len, &c, 2);
+                len += 2;
+            } else {
+                uint32_t w = random_encoding(supported[rnd() % n_supported]);
+                memcpy(code + len, &w, 4);
+                len += 4;
+            }
+        }
+        memcpy(code + len, &EBREAK, 4);
+        len += 4;
+        uint64_t x[32];
+        for (int r = 0; r < 32; r++) x[r] = rnd() % 3 ? DATA + rnd() % DATA_RW : special();
+        pair_load(&p, code, len, x);
+        char what[64];
+        snprintf(what, sizeof what, "block %d", k);
+        for (int step = 0; step < 4; step++) pair_step(&p, 1 + rnd() % 12, what);
+        pair_step(&p, 1000, what);
+    }
+    struct vm_stats st;
+    vm_get_stats(p.vm[1], &st);
+    assert_true(st.jit_blocks > 1000);
+    pair_close(&p);
+}
+
+enum { T0 = 5, T1 = 6, T2 = 7, S0 = 8 };
+static uint32_t I_(unsigned id, unsigned rd, unsigned rs1, int32_t imm)
+{
+    return rv_insns[id].match | rd << 7 | rs1 << 15 | ((uint32_t)imm & 0xfff) << 20;
+}
+static uint32_t S_(unsigned id, unsigned rs1, unsigned rs2, int32_t imm)
+{
+    uint32_t i = (uint32_t)imm;
+    return rv_insns[id].match | (i & 0x1f) << 7 | rs1 << 15 | rs2 << 20 | ((i >> 5) & 0x7f) << 25;
+}
+
+/* A store rewrites a later instruction of its own (compiled) block: the
+ * block must end right after the store, and the new instruction run. */
+static void test_self_modifying_block(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    uint32_t code[] = {
+        S_(RV_sw, T1, T0, 12),        /* overwrites code[3] */
+        I_(RV_addi, T2, T2, 1),
+        I_(RV_addi, T2, T2, 1),
+        I_(RV_addi, S0, S0, 1),       /* becomes addi s0, s0, 100 */
+        EBREAK,
+    };
+    uint64_t x[32] = { 0 };
+    x[T0] = I_(RV_addi, S0, S0, 100);
+    x[T1] = CODE;
+    for (int round = 0; round < 3; round++) {
+        pair_load(&p, code, sizeof code, x);
+        pair_step(&p, 100, "self-modifying block");
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(p.cpu[i]->x[S0], 100);
+            assert_int_equal(p.cpu[i]->x[T2], 2);
+            assert_int_equal(p.cpu[i]->icount, 4);       /* sw, 2 x addi, addi 100 */
+            assert_int_equal(p.cpu[i]->pc, CODE + 16);   /* at the ebreak */
+        }
+    }
+    struct vm_stats st;
+    vm_get_stats(p.vm[1], &st);
+    assert_true(st.jit_runs > 0 && st.tb_invalidated > 0);
+    pair_close(&p);
+}
+
+/* A loop of compiled blocks chained to each other (and to themselves),
+ * stopped after random budgets: every stop is exact and resumes, and the
+ * results are the hand-computed ones. */
+static void test_chained_loop(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    uint32_t o = (uint32_t)-12; /* B-type immediate layout (ISA 2.3) */
+    uint32_t bne = rv_insns[RV_bne].match | T2 << 15 | T0 << 20 | ((o >> 11) & 1) << 7 |
+                   ((o >> 1) & 0xf) << 8 | ((o >> 5) & 0x3f) << 25 | ((o >> 12) & 1) << 31;
+    uint32_t code[] = {
+        I_(RV_addi, T2, T2, 1),
+        S_(RV_sb, T1, T2, 0),
+        I_(RV_addi, T1, T1, 1),
+        bne,                           /* back to code[0] while t2 != t0 */
+        I_(RV_addi, S0, S0, 5),
+        rv_insns[RV_jal].match | (8u >> 1) << 21, /* jal x0, +8 */
+        EBREAK,                        /* skipped */
+        EBREAK,
+    };
+    struct rv_decoded d;
+    rv_decode(bne, &d);
+    assert_int_equal(d.id, RV_bne);
+    assert_int_equal(d.imm, -12);
+    uint64_t x[32] = { 0 };
+    x[T0] = 1000;
+    x[T1] = DATA + 16;
+    for (int round = 0; round < 3; round++) {
+        pair_load(&p, code, sizeof code, x);
+        for (int guard = 0; guard < 10000 && p.cpu[0]->pc != CODE + 28; guard++)
+            pair_step(&p, 1 + rnd() % (round == 2 ? 5000 : 300), "chained loop");
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(p.cpu[i]->pc, CODE + 28);
+            assert_int_equal(p.cpu[i]->x[T2], 1000);
+            assert_int_equal(p.cpu[i]->x[S0], 5);
+            assert_int_equal(p.cpu[i]->icount, 4 * 1000 + 2);
+            uint8_t b;
+            assert_int_equal(vm_peek(p.vm[i], DATA + 16 + 999, &b, 1), 0);
+            assert_int_equal(b, 1000 & 0xff);
+        }
+    }
+    struct vm_stats st;
+    vm_get_stats(p.vm[1], &st);
+    /* Far fewer entries from the dispatcher than blocks run: chaining. */
+    assert_true(st.jit_runs > 0 && st.jit_runs < 1000);
+    pair_close(&p);
+}
+
+static uint32_t B_(unsigned id, unsigned rs1, unsigned rs2, int32_t off)
+{
+    uint32_t o = (uint32_t)off; /* B-type immediate layout (ISA 2.3) */
+    return rv_insns[id].match | rs1 << 15 | rs2 << 20 | ((o >> 11) & 1) << 7 | ((o >> 1) & 0xf) << 8 |
+           ((o >> 5) & 0x3f) << 25 | ((o >> 12) & 1) << 31;
+}
+static uint32_t J_(unsigned rd, int32_t off)
+{
+    uint32_t o = (uint32_t)off; /* J-type immediate layout (ISA 2.3) */
+    return rv_insns[RV_jal].match | rd << 7 | ((o >> 12) & 0xff) << 12 | ((o >> 11) & 1) << 20 |
+           ((o >> 1) & 0x3ff) << 21 | ((o >> 20) & 1) << 31;
+}
+
+/* Calls and returns between compiled blocks (return-address stack kept by
+ * compiled code), stopped after random budgets, then run whole: results as
+ * computed by hand, and the whole run stays in compiled code. */
+static void test_calls(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    enum { RA = 1 };
+    uint32_t code[] = {
+        J_(RA, 16),                   /* 0: call f */
+        I_(RV_addi, S0, S0, 1),       /* 4 */
+        B_(RV_bne, S0, T0, -8),       /* 8: back to 0 while s0 != t0 */
+        EBREAK,                       /* 12 */
+        I_(RV_addi, T2, T2, 3),       /* 16: f */
+        I_(RV_jalr, 0, RA, 0),        /* 20: ret */
+    };
+    uint64_t x[32] = { 0 };
+    x[T0] = 500;
+    for (int round = 0; round < 3; round++) {
+        pair_load(&p, code, sizeof code, x);
+        struct vm_stats before, after;
+        vm_get_stats(p.vm[1], &before);
+        if (round == 2) {
+            pair_step(&p, 1000000, "calls");
+        } else {
+            for (int guard = 0; guard < 10000 && p.cpu[0]->pc != CODE + 12; guard++)
+                pair_step(&p, 1 + rnd() % 200, "calls");
+        }
+        vm_get_stats(p.vm[1], &after);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(p.cpu[i]->pc, CODE + 12);
+            assert_int_equal(p.cpu[i]->x[S0], 500);
+            assert_int_equal(p.cpu[i]->x[T2], 1500);
+            assert_int_equal(p.cpu[i]->icount, 500 * 5);
+        }
+        /* 1500 block runs; compiled code follows calls and returns itself. */
+        if (round == 2) assert_true(after.jit_runs - before.jit_runs < 20);
+    }
+    pair_close(&p);
+}
+
+/* instret read by compiled blocks reached by chaining: the count is exact
+ * there too (compiled code keeps it in registers between blocks). */
+static void test_instret(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    enum { S1 = 9, A0 = 10 };
+    uint32_t code[] = {
+        I_(RV_addi, T2, T2, 1),                                   /* 0 */
+        B_(RV_bne, T2, T0, -4),                                   /* 4: inner loop */
+        rv_insns[RV_csrrs].match | S0 << 7 | 0xc02u << 20,        /* 8: csrr s0, instret */
+        rv_insns[RV_add].match | S1 << 7 | S1 << 15 | S0 << 20,   /* 12: s1 += s0 */
+        I_(RV_addi, T0, T0, 10),                                  /* 16 */
+        B_(RV_bne, T0, A0, -20),                                  /* 20: outer loop */
+        EBREAK,                                                   /* 24 */
+    };
+    uint64_t x[32] = { 0 };
+    x[T0] = 10;
+    x[A0] = 40;
+    for (int round = 0; round < 3; round++) {
+        pair_load(&p, code, sizeof code, x);
+        pair_step(&p, 1000, "instret");
+        for (int i = 0; i < 2; i++) {
+            /* instret at the csrr: 20, 20+4+20, 44+4+20 */
+            assert_int_equal(p.cpu[i]->x[S0], 68);
+            assert_int_equal(p.cpu[i]->x[S1], 20 + 44 + 68);
+            assert_int_equal(p.cpu[i]->icount, 72);
+            assert_int_equal(p.cpu[i]->pc, CODE + 24);
+        }
+    }
+    pair_close(&p);
+}
+
+/* A faulting load in the middle of a compiled block: exact pc, exact
+ * count, registers written before it kept, after it untouched. */
+static void test_fault_mid_block(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    uint32_t code[] = {
+        I_(RV_addi, T2, T2, 1),
+        I_(RV_addi, T2, T2, 1),
+        I_(RV_ld, S0, T0, 8),         /* T0 + 8 is in the hole */
+        I_(RV_addi, T2, T2, 1),
+        EBREAK,
+    };
+    uint64_t x[32] = { 0 };
+    x[T0] = DATA + DATA_LEN - 8;
+    x[S0] = 77;
+    pair_load(&p, code, sizeof code, x);
+    pair_step(&p, 100, "fault mid-block");
+    struct vm_exit ex;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(p.cpu[i]->icount, 2);
+        assert_int_equal(p.cpu[i]->pc, CODE + 8);
+        assert_int_equal(p.cpu[i]->x[T2], 2);
+        assert_int_equal(p.cpu[i]->x[S0], 77);
+        /* The platform would handle it; here, skip it and go on. */
+        p.cpu[i]->pc += 4;
+        p.cpu[i]->icount++;
+    }
+    pair_step(&p, 100, "after the fault");
+    assert_int_equal(vm_run(p.cpu[1], 0, &ex), 0);
+    assert_int_equal(p.cpu[1]->x[T2], 3);
+    pair_close(&p);
+}
+
+/* A code cache far too small for the program: it is flushed again and
+ * again, always between blocks, and results do not change. */
+static void test_cache_flush(void **state)
+{
+    (void)state;
+    collect_supported();
+    struct pair p;
+    pair_open(&p, 4); /* 4 KiB */
+    uint32_t code[1024];
+    unsigned n = 0;
+    /* 60 blocks of a few ALU instructions, each ending in a jal to the next. */
+    for (int b = 0; b < 60; b++) {
+        for (int i = 0; i < 8; i++) code[n++] = I_(RV_addi, T2, T2, b + i);
+        code[n++] = rv_insns[RV_jal].match | (4u >> 1 & 0x3ff) << 21; /* jal x0, +4 */
+    }
+    code[n++] = EBREAK;
+    uint64_t x[32] = { 0 };
+    for (int round = 0; round < 5; round++) {
+        pair_load(&p, code, n * 4, x);
+        pair_step(&p, 100000, "cache flush");
+    }
+    struct vm_stats st;
+    vm_get_stats(p.vm[1], &st);
+    assert_true(st.jit_flushes > 5);
+    assert_true(st.jit_blocks > 60);
+    pair_close(&p);
+}
+
+int main(void)
+{
+    const char *lt = getenv("REPRISE_LONG_TESTS");
+    if (lt && *lt && strcmp(lt, "0")) long_factor = 10;
+    const char *s = getenv("JIT_TEST_SEED");
+    seed = s ? strtoull(s, NULL, 0) : 0x5eed1234abcdull;
+    rng_state = seed ? seed : 1;
+    printf("test_jit: seed %llu (rerun: JIT_TEST_SEED=%llu)\n", (unsigned long long)seed,
+           (unsigned long long)seed);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_blocks),
+        cmocka_unit_test(test_self_modifying_block),
+        cmocka_unit_test(test_fault_mid_block),
+        cmocka_unit_test(test_chained_loop),
+        cmocka_unit_test(test_calls),
+        cmocka_unit_test(test_instret),
+        cmocka_unit_test(test_cache_flush),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,978 @@
+/*
+ * jit.c - the x86-64 JIT: compiles a hot translation block to host code,
+ * one template per ISA row (templates.def) or a call of the interpreter's
+ * handler for rows without one, into a W^X code cache.
+ *
+ * Design (docs/jit.md):
+ * - Guest registers live in struct vm_cpu; rbx points 128 bytes into it so
+ *   that x1..x31 are all reachable with 8-bit displacements. The block's
+ *   most used guest registers (up to four) are cached in r8-r11: loaded at
+ *   entry, written back before exits and helper calls, reloaded after.
+ * - r12 = guest memory base (vm->mem.host), r13 = page-flag table, r14 =
+ *   vm->mem.limit8. A load or store checks, inline, exactly what the
+ *   interpreter's vm_mem_fast() checks (address range, no page crossing,
+ *   page flags); anything else goes to the interpreter's own slow paths
+ *   (vm_mem_load_slow / vm_mem_store_slow) through a helper, so faults,
+ *   page-crossing accesses and stores into code behave identically.
+ * - Instruction counting: rbp = count + budget at entry, r15 = budget left
+ *   at the start of the current block; cpu->icount is written (rbp - r15 +
+ *   instructions retired in the block: n, idx for a fault at instruction
+ *   idx, idx + 1 after a store that hit the block's own code) at every
+ *   return to the dispatcher and before every handler call.
+ * - Exits chain to the compiled blocks the dispatcher linked (static
+ *   successors, the jalr inline cache, the return-address stack) while the
+ *   budget covers the next block and no stop is requested.
+ */
+#include "jit.h"
+#include "x86emit.h"
+#include "../cpu.h"
+#include "../isa.h"
+#include "../../vm_internal.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define JIT_DEFAULT_THRESHOLD 50u
+#define JIT_DEFAULT_CACHE (64u << 20)   /* bytes of host code before a full flush */
+#define JIT_MIN_PREFIX 4u               /* compile a partial block only if it covers this many */
+#define JIT_MAX_BLOCK_CODE (128u << 10) /* emission buffer: 256 insns at < 512 bytes each */
+
+static struct vm_engine_config jit_defaults = { .engine = VM_ENGINE_AUTO };
+
+void vm_set_engine_defaults(const struct vm_engine_config *ec)
+{
+    jit_defaults = *ec;
+    if (jit_defaults.engine == VM_ENGINE_DEFAULT) jit_defaults.engine = VM_ENGINE_AUTO;
+}
+
+void jit_configure(struct vm *vm)
+{
+    struct vm_engine_config *c = &vm->cfg.engine;
+    if (c->engine == VM_ENGINE_DEFAULT) {
+        *c = jit_defaults;
+    } else {
+        if (!c->prof_clock) c->prof_clock = jit_defaults.prof_clock;
+    }
+    if (!c->jit_threshold) c->jit_threshold = jit_defaults.jit_threshold ? jit_defaults.jit_threshold
+                                                                         : JIT_DEFAULT_THRESHOLD;
+#if defined(__x86_64__)
+    switch (c->engine) {
+    case VM_ENGINE_JIT: vm->jit_hot = 1; break;
+    case VM_ENGINE_INTERP: vm->jit_hot = 0; break;
+    default: vm->jit_hot = c->jit_threshold; break;
+    }
+    /* Instrumented blocks are always interpreted (compiled instrumentation
+     * is a later step), so with a plugin attached the JIT stays off. */
+    if (vm->cfg.instrument) vm->jit_hot = 0;
+#else
+    vm->jit_hot = 0;
+#endif
+}
+
+#if defined(__x86_64__)
+
+struct jit {
+    uint8_t *base;       /* code cache, mapped read+execute */
+    size_t size, used;
+    uint8_t *tmp;        /* emission buffer (read-write) */
+};
+
+/* Bytes of the prologue every block starts with; a chained jump enters the
+ * next block right after it (registers are already set up). */
+static size_t prologue_len;
+
+int jit_supports(unsigned id);
+
+/* ---- the code cache ---- */
+
+static struct jit *cache_create(size_t size)
+{
+    struct jit *j = calloc(1, sizeof *j);
+    if (!j) return NULL;
+    j->size = (size + 4095) & ~(size_t)4095;
+    j->base = mmap(NULL, j->size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    j->tmp = malloc(JIT_MAX_BLOCK_CODE);
+    if (j->base == MAP_FAILED || !j->tmp) {
+        if (j->base != MAP_FAILED) munmap(j->base, j->size);
+        free(j->tmp);
+        free(j);
+        return NULL;
+    }
+    return j;
+}
+
+void jit_cache_flush(struct vm *vm)
+{
+    /* Only called with no compiled code running (between blocks), after
+     * every block that pointed into the cache was dropped. */
+    if (!vm->jit || !vm->jit->used) return;
+    vm->jit->used = 0;
+    vm->stats.jit_flushes++;
+}
+
+void jit_cache_destroy(struct vm *vm)
+{
+    struct jit *j = vm->jit;
+    if (!j) return;
+    munmap(j->base, j->size);
+    free(j->tmp);
+    free(j);
+    vm->jit = NULL;
+}
+
+/* Copies len bytes of code into the cache, keeping it never writable and
+ * executable at once (W^X): the pages written are made read-write for the
+ * copy and read-execute again before anything runs. NULL if full. */
+static void *cache_put(struct jit *j, const uint8_t *code, size_t len)
+{
+    size_t at = (j->used + 15) & ~(size_t)15;
+    if (at + len > j->size) return NULL;
+    size_t pg = 4096;
+    size_t lo = at & ~(pg - 1), hi = (at + len + pg - 1) & ~(pg - 1);
+    if (mprotect(j->base + lo, hi - lo, PROT_READ | PROT_WRITE)) return NULL;
+    memcpy(j->base + at, code, len);
+    if (mprotect(j->base + lo, hi - lo, PROT_READ | PROT_EXEC)) return NULL;
+    j->used = at + len;
+    return j->base + at;
+}
+
+/* ---- helpers called from compiled code (slow paths) ---- */
+
+/* kind: size in bits 0..3, JIT_SIGNED, rd in bits 8..15. Returns 0, or 1
+ * on a fault with the exception recorded in cpu. */
+#define JIT_SIGNED 16u
+static int helper_load(struct vm_cpu *cpu, uint64_t a, unsigned kind)
+{
+    unsigned size = kind & 15, rd = kind >> 8;
+    uint64_t v = 0;
+    if (vm_mem_load_slow(cpu->vm, a, &v, size)) {
+        cpu->exc_cause = RV_EXC_LOAD_PAGE_FAULT;
+        cpu->exc_tval = a;
+        return 1;
+    }
+    if ((kind & JIT_SIGNED) && size < 8) {
+        unsigned sh = 64 - 8 * size;
+        v = (uint64_t)((int64_t)(v << sh) >> sh);
+    }
+    cpu->x[rd] = v;
+    return 0;
+}
+
+/* Returns 0, 1 if the store overwrote code of the running block (which
+ * must end after this instruction), or -1 on a fault. */
+static int helper_store(struct vm_cpu *cpu, uint64_t a, uint64_t v, unsigned size)
+{
+    int r = vm_mem_store_slow(cpu->vm, a, &v, size, cpu->cur_tb);
+    if (r < 0) {
+        cpu->exc_cause = RV_EXC_STORE_PAGE_FAULT;
+        cpu->exc_tval = a;
+        return -1;
+    }
+    return r;
+}
+
+/* ---- templates ---- */
+
+enum {
+    T_NONE, T_LI, T_AUIPC, T_JAL, T_JALR, T_BRANCH, T_LOAD, T_STORE, T_ALU_RI, T_ALU_RR,
+    T_SLT_RI, T_SLT_RR, T_SH_RI, T_SH_RR, T_ALU_RI_W, T_ALU_RR_W, T_SH_RI_W, T_SH_RR_W,
+    T_NOP, T_TRAP, T_MUL, T_MUL_W, T_MULH, T_DIV, T_SHADD, T_SLLI_UW, T_LOGN, T_MINMAX, T_EXT,
+    T_REV8,
+};
+enum { SHADD_UW = 8 };
+enum { MULH_SS, MULH_SU, MULH_UU };
+enum { DIV_SIGNED = 1, DIV_REM = 2, DIV_W = 4 };
+
+struct tmpl { uint8_t kind; int arg; };
+static const struct tmpl tmpls[RV_N_INSNS] = {
+#define JIT_T(row, t, a) [RV_##row] = { t, a },
+#include "templates.def"
+#undef JIT_T
+};
+
+int jit_supports(unsigned id) { return id == RV_ILLEGAL || (id < RV_N_INSNS && tmpls[id].kind); }
+
+#define BIAS 128
+#define CPU_OFF(field) ((int32_t)offsetof(struct vm_cpu, field) - BIAS)
+#define XR(i) x86_m(RBX, 8 * (int32_t)(i) - BIAS)
+
+/* An out-of-line slow path, emitted after the block's straight-line code. */
+enum { SLOW_LOAD, SLOW_STORE, SLOW_HELPER };
+struct slow {
+    uint8_t type;
+    unsigned idx;        /* instruction index in the block */
+    uint32_t kind;       /* load: helper kind; store: size */
+    uint64_t npc;        /* pc after the instruction (store SMC exit) */
+    size_t patch[3];
+    unsigned npatch;
+    size_t resume;
+};
+
+struct cc {
+    struct x86_buf e;
+    uint32_t off[257];   /* code offset of each instruction, then of the tail */
+    const struct jit_insn *insns;
+    const struct vm_tb *tb;
+    bool chain;          /* exits may go on to linked blocks */
+    unsigned n;
+    struct slow *slow;
+    unsigned nslow;
+    /* Guest registers cached in host registers for the whole block: host[g]
+     * is the host register of x[g] or -1. Cached registers are loaded at
+     * block entry, written back (those the block writes: wmask) before
+     * every exit and helper call, and reloaded after a call. */
+    int8_t host[33];
+    uint32_t wmask;
+    size_t loop_top;     /* code offset after the entry loads */
+};
+
+static const int cache_regs[] = { R8, R9, R10, R11 };
+
+/* Callee-saved registers the blocks use (SysV ABI 3.2.1); with the 8-byte
+ * pad below, helper calls see a 16-byte aligned stack (3.2.2). */
+static const int saved[] = { RBX, R12, R13, R14, R15, RBP };
+
+static void emit_epilogue(struct x86_buf *e)
+{
+    x86_alu_ri(e, true, ALU_ADD, RSP, 8);
+    for (int i = 5; i >= 0; i--) x86_pop(e, saved[i]);
+    x86_ret(e);
+}
+
+/* cpu->icount = the count at the start of the current block + count.
+ * Compiled code does not update cpu->icount as it goes from block to
+ * block: rbp holds (count + budget) at entry and r15 the budget left at
+ * the start of the current block, so rbp - r15 is the count there. */
+static void emit_icount(struct x86_buf *e, uint32_t count)
+{
+    x86_mov_rr(e, true, RAX, RBP);
+    x86_alu_rr(e, true, ALU_SUB, RAX, R15);
+    if (count) x86_alu_ri(e, true, ALU_ADD, RAX, (int32_t)count);
+    x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(icount)), RAX);
+}
+
+/* Leaves the block: cpu->pc = pc, cpu->icount = block start + count,
+ * returns code. */
+static void emit_exit(struct x86_buf *e, uint64_t pc, uint32_t count, int code)
+{
+    x86_mov_ri64(e, RAX, pc);
+    x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(pc)), RAX);
+    emit_icount(e, count);
+    x86_mov_ri64(e, RAX, (uint64_t)code);
+    emit_epilogue(e);
+}
+
+static void writeback(struct cc *c)
+{
+    for (unsigned g = 1; g < 32; g++)
+        if (c->host[g] >= 0 && (c->wmask >> g & 1)) x86_mov_mr(&c->e, true, XR(g), c->host[g]);
+}
+
+static void reload_all(struct cc *c)
+{
+    for (unsigned g = 1; g < 32; g++)
+        if (c->host[g] >= 0) x86_mov_rm(&c->e, true, c->host[g], XR(g));
+}
+
+/* dst = x[g] (w: 64 bits, else the low 32 bits zero-extended). */
+static void get(struct cc *c, bool w, int dst, unsigned g)
+{
+    if (g < 33 && c->host[g] >= 0) x86_mov_rr(&c->e, w, dst, c->host[g]);
+    else x86_mov_rm(&c->e, w, dst, XR(g));
+}
+
+/* dst op= x[g]. */
+static void alu_src(struct cc *c, bool w, enum x86_alu op, int dst, unsigned g)
+{
+    if (g < 33 && c->host[g] >= 0) x86_alu_rr(&c->e, w, op, dst, c->host[g]);
+    else x86_alu_rm(&c->e, w, op, dst, XR(g));
+}
+
+/* rax *= x[g] (low half). */
+static void imul_src(struct cc *c, bool w, unsigned g)
+{
+    if (g < 33 && c->host[g] >= 0) {
+        x86_mov_rr(&c->e, true, RCX, c->host[g]);
+        x86_imul_rr(&c->e, w, RAX, RCX);
+    } else {
+        x86_imul_rm(&c->e, w, RAX, XR(g));
+    }
+}
+
+/* rdx:rax = rax * x[g]. */
+static void mul_src(struct cc *c, bool is_signed, unsigned g)
+{
+    if (g < 33 && c->host[g] >= 0) {
+        x86_mov_rr(&c->e, true, RCX, c->host[g]);
+        x86_mul_r(&c->e, is_signed, RCX);
+    } else {
+        x86_mul_m(&c->e, is_signed, XR(g));
+    }
+}
+
+/* rax = the low `size` bytes of x[g], sign- or zero-extended. */
+static void ext_src(struct cc *c, unsigned g, unsigned size, bool sign)
+{
+    if (g < 33 && c->host[g] >= 0) {
+        x86_mov_rr(&c->e, true, RAX, c->host[g]);
+        x86_shift_ri(&c->e, true, SH_SHL, RAX, (uint8_t)(64 - 8 * size));
+        x86_shift_ri(&c->e, true, sign ? SH_SAR : SH_SHR, RAX, (uint8_t)(64 - 8 * size));
+    } else {
+        x86_load(&c->e, RAX, XR(g), size, sign);
+    }
+}
+
+/* x[rd] = src (64 bits), unless rd is the x0 sink. */
+static void put(struct cc *c, const struct jit_insn *in, int src)
+{
+    if (in->rd == 32) return;
+    if (c->host[in->rd] >= 0) x86_mov_rr(&c->e, true, c->host[in->rd], src);
+    else x86_mov_mr(&c->e, true, XR(in->rd), src);
+}
+
+static void put_imm(struct cc *c, const struct jit_insn *in, int32_t imm)
+{
+    if (in->rd == 32) return;
+    if (c->host[in->rd] >= 0) x86_mov_ri64(&c->e, c->host[in->rd], (uint64_t)(int64_t)imm);
+    else x86_mov_mi32(&c->e, XR(in->rd), imm);
+}
+
+/* emit_exit after writing cached registers back. */
+static void exit_wb(struct cc *c, uint64_t pc, uint32_t count, int code)
+{
+    writeback(c);
+    emit_exit(&c->e, pc, count, code);
+}
+
+/* For a block ending in a call that chains on: push its return pc and the
+ * block itself on the return-address stack, as the interpreter's ras_push
+ * does when it chains (a call that returns to the dispatcher is pushed by
+ * the dispatcher). Clobbers rsi, rdi. */
+static void emit_ras_push(struct cc *c)
+{
+    struct x86_buf *e = &c->e;
+    if (c->tb->exit_kind != TB_EXIT_CALL) return;
+    x86_mov_rm(e, false, RSI, x86_m(RBX, CPU_OFF(ras_top)));
+    x86_mov_rr(e, false, RDI, RSI);
+    x86_alu_ri(e, false, ALU_ADD, RDI, 1);
+    x86_mov_mr(e, false, x86_m(RBX, CPU_OFF(ras_top)), RDI);
+    x86_alu_ri(e, false, ALU_AND, RSI, RV_RAS_SIZE - 1);
+    x86_shift_ri(e, false, SH_SHL, RSI, 4);
+    x86_alu_rr(e, true, ALU_ADD, RSI, RBX);
+    x86_mov_ri64(e, RDI, c->tb->end);
+    x86_mov_mr(e, true, x86_m(RSI, CPU_OFF(ras[0].ret_pc)), RDI);
+    x86_mov_ri64(e, RDI, (uint64_t)(uintptr_t)c->tb);
+    x86_mov_mr(e, true, x86_m(RSI, CPU_OFF(ras[0].caller)), RDI);
+}
+
+/* The normal end of a block with a static successor (slot 0: taken/jump,
+ * 1: fallthrough): count the block, then jump straight into the compiled
+ * block linked there if it fits the budget (r15) and no stop is pending;
+ * else return to the dispatcher. Links are read at run time, so the
+ * dispatcher can set them later and invalidation can clear them. */
+static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
+{
+    struct x86_buf *e = &c->e;
+    uint32_t n = c->n;
+    if (!c->chain) {
+        exit_wb(c, pc, n, code);
+        return;
+    }
+    x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n);
+    if (pc == c->insns[0].pc) {
+        /* A loop onto itself: no link to read. The block cannot have been
+         * invalidated while running (its own stores leave it through the
+         * SMC exit), so jumping back to its body is safe. */
+        x86_alu_ri(e, true, ALU_CMP, R15, (int32_t)n);
+        size_t f1 = x86_jcc_fwd(e, CC_B);
+        x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
+        size_t f2 = x86_jcc_fwd(e, CC_NE);
+        /* Cached registers stay live around the loop. */
+        x86_jmp_to(e, c->loop_top);
+        x86_patch_here(e, f1);
+        x86_patch_here(e, f2);
+        exit_wb(c, pc, 0, code);
+        return;
+    }
+    writeback(c);
+    x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)&c->tb->link[slot].to);
+    x86_mov_rm(e, true, RAX, x86_m(RAX, 0));
+    x86_test_rr(e, true, RAX, RAX);
+    size_t f1 = x86_jcc_fwd(e, CC_E);
+    x86_mov_rm(e, true, RCX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
+    x86_test_rr(e, true, RCX, RCX);
+    size_t f2 = x86_jcc_fwd(e, CC_E);
+    x86_mov_rm(e, false, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, n_insns)));
+    x86_alu_rr(e, true, ALU_CMP, R15, RDX);
+    size_t f3 = x86_jcc_fwd(e, CC_B);
+    x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
+    size_t f4 = x86_jcc_fwd(e, CC_NE);
+    emit_ras_push(c);
+    x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(cur_tb)), RAX);
+    x86_alu_ri(e, true, ALU_ADD, RCX, (int32_t)prologue_len);
+    x86_jmp_r(e, RCX);
+    x86_patch_here(e, f1);
+    x86_patch_here(e, f2);
+    x86_patch_here(e, f3);
+    x86_patch_here(e, f4);
+    emit_exit(e, pc, 0, code);
+}
+
+
+/* Sets rsi = x[rs1] + imm (wrapping, as the interpreter's uint64_t sum). */
+static void emit_addr(struct cc *c, const struct jit_insn *in)
+{
+    struct x86_buf *e = &c->e;
+    get(c, true, RSI, in->rs1);
+    if (in->imm) x86_alu_ri(e, true, ALU_ADD, RSI, (int32_t)in->imm);
+}
+
+/* The inline part of vm_mem_fast(): jumps to the slow path unless
+ * a <= limit8, the access stays in its page, and (pf & mask) == want.
+ * Clobbers rax. */
+static void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigned mask, unsigned want)
+{
+    struct x86_buf *e = &c->e;
+    x86_alu_rr(e, true, ALU_CMP, RSI, R14);
+    s->patch[s->npatch++] = x86_jcc_fwd(e, CC_A);
+    if (size > 1) {
+        x86_mov_rr(e, false, RAX, RSI);
+        x86_alu_ri(e, false, ALU_AND, RAX, (int32_t)VM_PAGE_MASK);
+        x86_alu_ri(e, false, ALU_CMP, RAX, (int32_t)(VM_PAGE_SIZE - size));
+        s->patch[s->npatch++] = x86_jcc_fwd(e, CC_A);
+    }
+    x86_mov_rr(e, true, RAX, RSI);
+    x86_shift_ri(e, true, SH_SHR, RAX, VM_PAGE_SHIFT);
+    x86_load(e, RAX, x86_mi(R13, RAX), 1, false);
+    x86_alu_ri(e, false, ALU_AND, RAX, (int32_t)mask);
+    x86_alu_ri(e, false, ALU_CMP, RAX, (int32_t)want);
+    s->patch[s->npatch++] = x86_jcc_fwd(e, CC_NE);
+}
+
+static void emit_call(struct x86_buf *e, const void *fn)
+{
+    x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)fn);
+    x86_call_r(e, RAX);
+}
+
+/* Writes the exception of a trapping instruction and leaves at it. */
+static void emit_trap(struct cc *c, const struct jit_insn *in, unsigned idx, unsigned cause,
+                      uint64_t tval)
+{
+    struct x86_buf *e = &c->e;
+    writeback(c);
+    x86_mov_mi32d(e, x86_m(RBX, CPU_OFF(exc_cause)), cause);
+    x86_mov_ri64(e, RAX, tval);
+    x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(exc_tval)), RAX);
+    emit_exit(e, in->pc, idx, JIT_X_EXC);
+}
+
+static void emit_div(struct cc *c, const struct jit_insn *in, int f)
+{
+    struct x86_buf *e = &c->e;
+    bool w = !(f & DIV_W), sg = f & DIV_SIGNED, rem = f & DIV_REM;
+    /* Table 7.1 of the M chapter: x/0 gives all ones (quotient) or x
+     * (remainder); the signed overflow -2^(L-1)/-1 gives the dividend
+     * (quotient) or 0 (remainder). x86 div faults on both, so they are
+     * branched around. W forms sign-extend their 32-bit result. */
+    get(c, w, RAX, in->rs1);
+    get(c, w, RCX, in->rs2);
+    x86_test_rr(e, w, RCX, RCX);
+    size_t to_zero = x86_jcc_fwd(e, CC_E);
+    size_t to_ovf = 0, to_do = 0;
+    if (sg) {
+        x86_alu_ri(e, w, ALU_CMP, RCX, -1);
+        to_do = x86_jcc_fwd(e, CC_NE);
+        if (w) {
+            x86_mov_ri64(e, RDX, 0x8000000000000000ull);
+            x86_alu_rr(e, true, ALU_CMP, RAX, RDX);
+        } else {
+            x86_alu_ri(e, false, ALU_CMP, RAX, INT32_MIN);
+        }
+        to_ovf = x86_jcc_fwd(e, CC_E);
+        x86_patch_here(e, to_do);
+        x86_cqo(e, w);
+    } else {
+        x86_alu_rr(e, false, ALU_XOR, RDX, RDX);
+    }
+    x86_div_r(e, w, sg, RCX);
+    if (rem) x86_mov_rr(e, true, RAX, RDX);
+    size_t to_store = x86_jmp_fwd(e);
+    x86_patch_here(e, to_zero);
+    if (!rem) x86_mov_ri64(e, RAX, w ? ~0ull : 0xffffffffull); /* rem: rax is x1 already */
+    size_t to_store2 = x86_jmp_fwd(e);
+    if (sg) {
+        x86_patch_here(e, to_ovf);
+        if (rem) x86_alu_rr(e, false, ALU_XOR, RAX, RAX); /* quotient: rax is x1 already */
+    }
+    x86_patch_here(e, to_store);
+    x86_patch_here(e, to_store2);
+    if (!w) x86_movsxd(e, RAX, RAX);
+    put(c, in, RAX);
+}
+
+/* Emits instruction idx. Returns true if it ended the block (it emitted
+ * its own exits). */
+static bool emit_insn(struct cc *c, unsigned idx)
+{
+    struct x86_buf *e = &c->e;
+    const struct jit_insn *in = &c->insns[idx];
+    uint64_t npc = in->pc + in->len;
+    uint32_t n = c->n;
+    if (in->id == RV_ILLEGAL) {
+        emit_trap(c, in, idx, RV_EXC_ILLEGAL, in->raw);
+        return true;
+    }
+    const struct tmpl *t = &tmpls[in->id];
+    if (!t->kind && in->helper) {
+        /* No template: call the interpreter's handler for the row. */
+        if (c->nslow >= 256) { e->overflow = true; return false; }
+        struct slow *s = &c->slow[c->nslow++];
+        *s = (struct slow){ .type = SLOW_HELPER, .idx = idx, .npc = npc };
+        writeback(c);
+        emit_icount(e, 0); /* handlers read it (instret, cycle, time) */
+        x86_mov_rr(e, true, RDI, RBX);
+        x86_alu_ri(e, true, ALU_SUB, RDI, BIAS);
+        x86_mov_ri64(e, RSI, (uint64_t)(uintptr_t)in->helper_arg);
+        emit_call(e, in->helper);
+        reload_all(c); /* the handler works on cpu->x; the call clobbered r8-r11 */
+        x86_test_rr(e, false, RAX, RAX);
+        s->patch[s->npatch++] = x86_jcc_fwd(e, CC_NE);
+        s->resume = e->len;
+        return false;
+    }
+    int32_t imm = (int32_t)in->imm;
+    bool pure = in->rd == 32; /* a pure computation into x0 has no effect */
+    switch (t->kind) {
+    case T_NOP:
+        return false;
+    case T_LI:
+        if (!pure) put_imm(c, in, imm);
+        return false;
+    case T_AUIPC:
+        if (pure) return false;
+        x86_mov_ri64(e, RAX, in->pc + (uint64_t)in->imm);
+        put(c, in, RAX);
+        return false;
+    case T_ALU_RI:
+    case T_ALU_RI_W:
+        if (pure) return false;
+        get(c, t->kind == T_ALU_RI, RAX, in->rs1);
+        x86_alu_ri(e, t->kind == T_ALU_RI, (enum x86_alu)t->arg, RAX, imm);
+        if (t->kind == T_ALU_RI_W) x86_movsxd(e, RAX, RAX);
+        put(c, in, RAX);
+        return false;
+    case T_ALU_RR:
+    case T_ALU_RR_W:
+        if (pure) return false;
+        get(c, t->kind == T_ALU_RR, RAX, in->rs1);
+        alu_src(c, t->kind == T_ALU_RR, (enum x86_alu)t->arg, RAX, in->rs2);
+        if (t->kind == T_ALU_RR_W) x86_movsxd(e, RAX, RAX);
+        put(c, in, RAX);
+        return false;
+    case T_SLT_RI:
+    case T_SLT_RR:
+        if (pure) return false;
+        x86_alu_rr(e, false, ALU_XOR, RCX, RCX);
+        get(c, true, RAX, in->rs1);
+        if (t->kind == T_SLT_RI) x86_alu_ri(e, true, ALU_CMP, RAX, imm);
+        else alu_src(c, true, ALU_CMP, RAX, in->rs2);
+        x86_setcc(e, (enum x86_cc)t->arg, RCX);
+        put(c, in, RCX);
+        return false;
+    case T_SH_RI:
+    case T_SH_RI_W:
+        if (pure) return false;
+        get(c, t->kind == T_SH_RI, RAX, in->rs1);
+        x86_shift_ri(e, t->kind == T_SH_RI, (enum x86_shift)t->arg, RAX, (uint8_t)in->imm);
+        if (t->kind == T_SH_RI_W) x86_movsxd(e, RAX, RAX);
+        put(c, in, RAX);
+        return false;
+    case T_SH_RR:
+    case T_SH_RR_W:
+        /* x86 masks the count in cl to 6 (64-bit) or 5 (32-bit) bits, the
+         * same masking as X2 & 63 and X2 & 31 in the table. */
+        if (pure) return false;
+        get(c, true, RCX, in->rs2);
+        get(c, t->kind == T_SH_RR, RAX, in->rs1);
+        x86_shift_rcl(e, t->kind == T_SH_RR, (enum x86_shift)t->arg, RAX);
+        if (t->kind == T_SH_RR_W) x86_movsxd(e, RAX, RAX);
+        put(c, in, RAX);
+        return false;
+    case T_MUL:
+    case T_MUL_W:
+        if (pure) return false;
+        get(c, t->kind == T_MUL, RAX, in->rs1);
+        imul_src(c, t->kind == T_MUL, in->rs2);
+        if (t->kind == T_MUL_W) x86_movsxd(e, RAX, RAX);
+        put(c, in, RAX);
+        return false;
+    case T_MULH:
+        if (pure) return false;
+        get(c, true, RAX, in->rs1);
+        mul_src(c, t->arg == MULH_SS, in->rs2);
+        if (t->arg == MULH_SU) {
+            /* signed x unsigned high half = unsigned high half minus x2
+             * when x1 is negative (two's complement correction). */
+            get(c, true, RCX, in->rs1);
+            x86_shift_ri(e, true, SH_SAR, RCX, 63);
+            alu_src(c, true, ALU_AND, RCX, in->rs2);
+            x86_alu_rr(e, true, ALU_SUB, RDX, RCX);
+        }
+        x86_mov_rr(e, true, RAX, RDX);
+        put(c, in, RAX);
+        return false;
+    case T_DIV:
+        if (pure) return false;
+        emit_div(c, in, t->arg);
+        return false;
+    case T_SHADD:
+        /* (X1 or its zero-extended low word) << n, plus X2. */
+        if (pure) return false;
+        get(c, !(t->arg & SHADD_UW), RAX, in->rs1);
+        if (t->arg & 7) x86_shift_ri(e, true, SH_SHL, RAX, (uint8_t)(t->arg & 7));
+        alu_src(c, true, ALU_ADD, RAX, in->rs2);
+        put(c, in, RAX);
+        return false;
+    case T_SLLI_UW:
+        if (pure) return false;
+        get(c, false, RAX, in->rs1);
+        if (in->imm) x86_shift_ri(e, true, SH_SHL, RAX, (uint8_t)in->imm);
+        put(c, in, RAX);
+        return false;
+    case T_LOGN:
+        /* X1 op ~X2, and for xnor ~(X1 ^ X2), which is the same value. */
+        if (pure) return false;
+        get(c, true, RAX, in->rs2);
+        x86_not(e, true, RAX);
+        alu_src(c, true, (enum x86_alu)t->arg, RAX, in->rs1);
+        put(c, in, RAX);
+        return false;
+    case T_MINMAX:
+        /* rax = X1; if (X1 cc X2) rax = X2. */
+        if (pure) return false;
+        get(c, true, RAX, in->rs1);
+        get(c, true, RCX, in->rs2);
+        x86_alu_rr(e, true, ALU_CMP, RAX, RCX);
+        x86_cmov(e, (enum x86_cc)t->arg, RAX, RCX);
+        put(c, in, RAX);
+        return false;
+    case T_EXT:
+        /* The low bytes of a register, read in place (little-endian host). */
+        if (pure) return false;
+        ext_src(c, in->rs1, (unsigned)t->arg & 15, t->arg & JIT_SIGNED);
+        put(c, in, RAX);
+        return false;
+    case T_REV8:
+        if (pure) return false;
+        get(c, true, RAX, in->rs1);
+        x86_bswap(e, RAX);
+        put(c, in, RAX);
+        return false;
+    case T_LOAD:
+    case T_STORE: {
+        if (c->nslow >= 256) { e->overflow = true; return false; }
+        struct slow *s = &c->slow[c->nslow++];
+        *s = (struct slow){ .type = t->kind == T_STORE ? SLOW_STORE : SLOW_LOAD, .idx = idx, .npc = npc };
+        unsigned size = (unsigned)t->arg & 15;
+        emit_addr(c, in);
+        if (t->kind == T_LOAD) {
+            s->kind = (uint32_t)t->arg | (uint32_t)in->rd << 8;
+            emit_fast_check(c, s, size, PF_R, PF_R);
+            x86_load(e, RAX, x86_mi(R12, RSI), size, t->arg & JIT_SIGNED);
+            put(c, in, RAX);
+        } else {
+            s->kind = size;
+            get(c, true, RDX, in->rs2);
+            emit_fast_check(c, s, size, PF_W | PF_CODE, PF_W);
+            x86_store(e, x86_mi(R12, RSI), RDX, size);
+        }
+        s->resume = e->len;
+        return false;
+    }
+    case T_BRANCH: {
+        get(c, true, RAX, in->rs1);
+        alu_src(c, true, ALU_CMP, RAX, in->rs2);
+        size_t taken = x86_jcc_fwd(e, (enum x86_cc)t->arg);
+        emit_link_exit(c, 1, npc, JIT_X_LINK1);
+        x86_patch_here(e, taken);
+        emit_link_exit(c, 0, in->pc + (uint64_t)in->imm, JIT_X_LINK0);
+        return true;
+    }
+    case T_JAL:
+        if (in->rd != 32) {
+            x86_mov_ri64(e, RAX, npc);
+            put(c, in, RAX);
+        }
+        emit_link_exit(c, 0, in->pc + (uint64_t)in->imm, JIT_X_LINK0);
+        return true;
+    case T_JALR:
+        /* The target is computed before rd is written: rd may be rs1. */
+        get(c, true, RCX, in->rs1);
+        if (imm) x86_alu_ri(e, true, ALU_ADD, RCX, imm);
+        x86_alu_ri(e, true, ALU_AND, RCX, -2);
+        x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(pc)), RCX);
+        if (in->rd != 32) {
+            x86_mov_ri64(e, RAX, npc);
+            put(c, in, RAX);
+        }
+        writeback(c);
+        x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n); /* the block retired */
+        if (c->chain && c->tb->exit_kind == TB_EXIT_RET) {
+            /* Return prediction, as the interpreter: the top of the
+             * return-address stack names the calling block; if its return
+             * pc is the target, go on to the block after the call. */
+            x86_mov_rm(e, false, RSI, x86_m(RBX, CPU_OFF(ras_top)));
+            x86_alu_ri(e, false, ALU_SUB, RSI, 1);
+            x86_alu_ri(e, false, ALU_AND, RSI, RV_RAS_SIZE - 1);
+            x86_shift_ri(e, false, SH_SHL, RSI, 4);
+            x86_alu_rr(e, true, ALU_ADD, RSI, RBX);
+            x86_alu_rm(e, true, ALU_CMP, RCX, x86_m(RSI, CPU_OFF(ras[0].ret_pc)));
+            size_t f1 = x86_jcc_fwd(e, CC_NE);
+            x86_mov_rm(e, true, RAX, x86_m(RSI, CPU_OFF(ras[0].caller)));
+            x86_test_rr(e, true, RAX, RAX);
+            size_t f2 = x86_jcc_fwd(e, CC_E);
+            x86_load(e, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, valid)), 1, false);
+            x86_test_rr(e, false, RDX, RDX);
+            size_t f3 = x86_jcc_fwd(e, CC_E);
+            x86_mov_rm(e, true, RAX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, link[1].to)));
+            x86_test_rr(e, true, RAX, RAX);
+            size_t f4 = x86_jcc_fwd(e, CC_E);
+            x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
+            x86_test_rr(e, true, RDX, RDX);
+            size_t f5 = x86_jcc_fwd(e, CC_E);
+            x86_mov_rm(e, false, RDI, x86_m(RAX, (int32_t)offsetof(struct vm_tb, n_insns)));
+            x86_alu_rr(e, true, ALU_CMP, R15, RDI);
+            size_t f6 = x86_jcc_fwd(e, CC_B);
+            x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
+            size_t f7 = x86_jcc_fwd(e, CC_NE);
+            x86_alu_mi(e, false, ALU_SUB, x86_m(RBX, CPU_OFF(ras_top)), 1);
+            x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(cur_tb)), RAX);
+            x86_alu_ri(e, true, ALU_ADD, RDX, (int32_t)prologue_len);
+            x86_jmp_r(e, RDX);
+            size_t fs[] = { f1, f2, f3, f4, f5, f6, f7 };
+            for (unsigned q = 0; q < 7; q++) x86_patch_here(e, fs[q]);
+        } else if (c->chain) {
+            /* Inline cache: link[0] is the last target the dispatcher saw. */
+            x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)&c->tb->link[0].to);
+            x86_mov_rm(e, true, RAX, x86_m(RAX, 0));
+            x86_test_rr(e, true, RAX, RAX);
+            size_t f1 = x86_jcc_fwd(e, CC_E);
+            x86_alu_rm(e, true, ALU_CMP, RCX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, pc)));
+            size_t f2 = x86_jcc_fwd(e, CC_NE);
+            x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
+            x86_test_rr(e, true, RDX, RDX);
+            size_t f3 = x86_jcc_fwd(e, CC_E);
+            x86_mov_rm(e, false, RSI, x86_m(RAX, (int32_t)offsetof(struct vm_tb, n_insns)));
+            x86_alu_rr(e, true, ALU_CMP, R15, RSI);
+            size_t f4 = x86_jcc_fwd(e, CC_B);
+            x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
+            size_t f5 = x86_jcc_fwd(e, CC_NE);
+            emit_ras_push(c);
+            x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(cur_tb)), RAX);
+            x86_alu_ri(e, true, ALU_ADD, RDX, (int32_t)prologue_len);
+            x86_jmp_r(e, RDX);
+            x86_patch_here(e, f1);
+            x86_patch_here(e, f2);
+            x86_patch_here(e, f3);
+            x86_patch_here(e, f4);
+            x86_patch_here(e, f5);
+        }
+        emit_icount(e, 0);
+        x86_mov_ri64(e, RAX, JIT_X_JALR);
+        emit_epilogue(e);
+        return true;
+    case T_TRAP:
+        emit_trap(c, in, idx, (unsigned)t->arg, t->arg == RV_EXC_BREAKPOINT ? in->pc : 0);
+        return true;
+    }
+    e->overflow = true; /* a row listed without a template: refuse the block */
+    return true;
+}
+
+static void emit_slow(struct cc *c, struct slow *s)
+{
+    struct x86_buf *e = &c->e;
+    const struct jit_insn *in = &c->insns[s->idx];
+    for (unsigned i = 0; i < s->npatch; i++) x86_patch_here(e, s->patch[i]);
+    if (s->type == SLOW_HELPER) {
+        /* eax is JIT_H_EXC or JIT_H_SMC. */
+        x86_alu_ri(e, false, ALU_CMP, RAX, JIT_H_SMC);
+        size_t smc = x86_jcc_fwd(e, CC_E);
+        emit_exit(e, in->pc, s->idx, JIT_X_EXC);
+        x86_patch_here(e, smc);
+        emit_exit(e, s->npc, s->idx + 1, JIT_X_SMC);
+        return;
+    }
+    /* rsi = guest address; for stores rdx = value. Cached registers go to
+     * memory first (the call clobbers them, the exits need them there) and
+     * come back after a successful access. */
+    writeback(c);
+    x86_mov_rr(e, true, RDI, RBX);
+    x86_alu_ri(e, true, ALU_SUB, RDI, BIAS);
+    if (s->type == SLOW_LOAD) {
+        x86_mov_ri64(e, RDX, s->kind);
+        emit_call(e, (const void *)helper_load);
+        x86_test_rr(e, false, RAX, RAX);
+        size_t fault = x86_jcc_fwd(e, CC_NE);
+        reload_all(c);
+        x86_jmp_to(e, s->resume);
+        x86_patch_here(e, fault);
+        emit_exit(e, in->pc, s->idx, JIT_X_EXC);
+    } else {
+        x86_mov_ri64(e, RCX, s->kind);
+        emit_call(e, (const void *)helper_store);
+        x86_test_rr(e, false, RAX, RAX);
+        size_t notok = x86_jcc_fwd(e, CC_NE);
+        reload_all(c);
+        x86_jmp_to(e, s->resume);
+        x86_patch_here(e, notok);
+        size_t smc = x86_jcc_fwd(e, CC_G);
+        emit_exit(e, in->pc, s->idx, JIT_X_EXC);
+        x86_patch_here(e, smc);
+        /* The store rewrote this block's own code: the instructions after
+         * it may be stale, so leave right after it (as the interpreter). */
+        emit_exit(e, s->npc, s->idx + 1, JIT_X_SMC);
+    }
+}
+
+enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_insn *insns,
+                            unsigned n, uint64_t end_pc)
+{
+    uint64_t t0 = vm->cfg.engine.prof_clock ? vm->cfg.engine.prof_clock() : 0;
+    unsigned k = 0;
+    while (k < n && (jit_supports(insns[k].id) || insns[k].helper)) k++;
+    if (k == 0 || (k < n && k < JIT_MIN_PREFIX)) {
+        tb->jit_failed = 1;
+        return JIT_DECLINED;
+    }
+    /* A block that would be mostly handler calls (floating point, today)
+     * runs faster in the interpreter, whose dispatch costs less than a call
+     * with registers written back and reloaded around it: under auto it
+     * stays interpreted. VM_ENGINE_JIT compiles it anyway (tests). */
+    if (vm->cfg.engine.engine != VM_ENGINE_JIT) {
+        unsigned calls = 0;
+        for (unsigned i = 0; i < k; i++)
+            if (insns[i].id != RV_ILLEGAL && !tmpls[insns[i].id].kind) calls++;
+        if (2 * calls > k) {
+            tb->jit_failed = 1;
+            return JIT_DECLINED;
+        }
+    }
+    size_t csize = vm->cfg.engine.jit_cache_kib ? (size_t)vm->cfg.engine.jit_cache_kib << 10
+                                                : JIT_DEFAULT_CACHE;
+    if (!vm->jit && !(vm->jit = cache_create(csize))) {
+        tb->jit_failed = 1;
+        return JIT_NOMEM;
+    }
+    struct jit *j = vm->jit;
+    struct slow slow[256];
+    struct cc c = { .e = { .buf = j->tmp, .cap = JIT_MAX_BLOCK_CODE }, .insns = insns, .n = n,
+                    .slow = slow, .tb = tb, .chain = true };
+    struct x86_buf *e = &c.e;
+
+    /* Prologue: callee-saved registers, an 8-byte pad for alignment. */
+    for (int i = 0; i < 6; i++) x86_push(e, saved[i]);
+    x86_alu_ri(e, true, ALU_SUB, RSP, 8);
+    x86_mov_rm(e, true, RBP, x86_m(RDI, (int32_t)offsetof(struct vm_cpu, icount)));
+    x86_alu_rr(e, true, ALU_ADD, RBP, R8);
+    x86_mov_rr(e, true, RBX, RDI);
+    x86_alu_ri(e, true, ALU_ADD, RBX, BIAS);
+    x86_mov_rr(e, true, R12, RSI);
+    x86_mov_rr(e, true, R13, RDX);
+    x86_mov_rr(e, true, R14, RCX);
+    x86_mov_rr(e, true, R15, R8);
+    prologue_len = e->len; /* the same bytes for every block */
+
+    /* Register caching: the most used guest registers (at least twice) go
+     * to r8-r11 for the whole block. */
+    unsigned uses[33] = { 0 };
+    for (unsigned i = 0; i < k; i++) {
+        const struct jit_insn *in = &insns[i];
+        uses[in->rs1]++;
+        uses[in->rs2]++;
+        uses[in->rd]++;
+    }
+    memset(c.host, -1, sizeof c.host);
+    for (unsigned r = 0; r < sizeof cache_regs / sizeof cache_regs[0]; r++) {
+        unsigned best = 0;
+        for (unsigned g = 1; g < 32; g++)
+            if (c.host[g] < 0 && uses[g] > uses[best]) best = g;
+        if (best == 0 || uses[best] < 2) break;
+        c.host[best] = (int8_t)cache_regs[r];
+    }
+    for (unsigned i = 0; i < k; i++)
+        if (insns[i].rd < 32 && c.host[insns[i].rd] >= 0) c.wmask |= 1u << insns[i].rd;
+    reload_all(&c);
+    c.loop_top = e->len;
+
+    bool ended = false;
+    unsigned done = 0;
+    for (unsigned i = 0; i < k && !ended; i++) {
+        c.off[i] = (uint32_t)e->len;
+        ended = emit_insn(&c, i);
+        done = i + 1;
+    }
+    c.off[done] = (uint32_t)e->len;
+    if (!ended) {
+        if (k < n) exit_wb(&c, insns[k].pc, k, JIT_X_PARTIAL);
+        else emit_link_exit(&c, 1, end_pc, JIT_X_LINK1);
+    }
+    for (unsigned i = 0; i < c.nslow; i++) emit_slow(&c, &slow[i]);
+    if (!x86_ok(e)) {
+        tb->jit_failed = 1;
+        return JIT_DECLINED;
+    }
+    void *code = cache_put(j, e->buf, e->len);
+    if (!code) {
+        /* Full: drop every block and all host code, as the arena does. */
+        vm_tb_flush(vm);
+        return JIT_FLUSHED;
+    }
+    tb->jit_code = code;
+    tb->jit_len = (uint32_t)e->len;
+    /* Offsets for --jit-dump, in the block arena (they die with the block);
+     * none if the arena is full. */
+    tb->jit_off = vm_tb_alloc(vm, (done + 1) * sizeof(uint32_t));
+    if (tb->jit_off) memcpy(tb->jit_off, c.off, (done + 1) * sizeof(uint32_t));
+    tb->jit_ndone = (uint16_t)done;
+    vm->stats.jit_blocks++;
+    vm->stats.jit_insns += k;
+    vm->stats.jit_bytes += e->len;
+    if (vm->cfg.engine.prof_clock) vm->stats.jit_compile_ns += vm->cfg.engine.prof_clock() - t0;
+    return JIT_OK;
+}
+
+void vm_jit_foreach(struct vm *vm, void (*fn)(void *ctx, const struct vm_jit_block *b), void *ctx)
+{
+    for (unsigned h = 0; h < (1u << VM_TB_HASH_BITS); h++)
+        for (struct vm_tb *tb = vm->tb_hash[h]; tb; tb = tb->hash_next) {
+            if (!tb->valid || !tb->jit_code) continue;
+            struct vm_jit_block b = { .pc = tb->pc, .n_insns = tb->jit_ndone, .code = tb->jit_code,
+                                      .code_len = tb->jit_len, .insn_off = tb->jit_off };
+            fn(ctx, &b);
+        }
+}
+
+#else /* not an x86-64 host: no JIT, every engine interprets */
+
+void vm_jit_foreach(struct vm *vm, void (*fn)(void *ctx, const struct vm_jit_block *b), void *ctx)
+{
+    (void)vm; (void)fn; (void)ctx;
+}
+
+void jit_cache_flush(struct vm *vm) { (void)vm; }
+void jit_cache_destroy(struct vm *vm) { (void)vm; }
+int jit_supports(unsigned id) { (void)id; return 0; }
+enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_insn *insns,
+                            unsigned n, uint64_t end_pc)
+{
+    (void)vm; (void)insns; (void)n; (void)end_pc;
+    tb->jit_failed = 1;
+    return JIT_DECLINED;
+}
+
+#endif
