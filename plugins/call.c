@@ -223,6 +223,8 @@ static int install(struct reprise_host *h)
     reprise_table_index(t_call, "icount");
     reprise_table_index(t_call, "callee");
     reprise_table_index(t_call, "symbol");
+    /* Every module is mapped by then; sym() gives 'func' at a function's
+     * first instruction, the name calls(name) matches. */
     if (reprise_arg_bool(h, "symbols"))
         reprise_sql_at_end(h, "UPDATE call SET symbol = sym(callee) WHERE callee IS NOT NULL");
     reprise_on_translate(h, on_translate, NULL);
@@ -233,8 +235,8 @@ static int install(struct reprise_host *h)
 }
 
 static const struct reprise_arg_spec args[] = {
-    { "symbols", REPRISE_ARG_BOOL, "false",
-      "fill column symbol with sym(callee) at the end (needs the sym() SQL function)" },
+    { "symbols", REPRISE_ARG_BOOL, "true",
+      "name the callees (column symbol, what calls(name) looks for) at the end" },
     { 0 },
 };
 

@@ -59,7 +59,7 @@ if grep -q "^(" "$tmp/out"; then bad "a plugin cannot be loaded:"; grep "^(" "$t
 check "plugins syscall" 0 "$reprise" plugins syscall
 expect_grep "syscall arguments" "data=int (default 0)" "$tmp/out"
 check "plugins call" 0 "$reprise" plugins call
-expect_grep "call arguments" "symbols=bool (default false)" "$tmp/out"
+expect_grep "call arguments" "symbols=bool (default true)" "$tmp/out"
 
 # ---- recordings ----
 "$reprise" record -o h.rpr "$hello" > h.out 2>/dev/null || bad "record hello"
@@ -221,8 +221,18 @@ same "call: a return ends each returned call" \
 same "call: frames a longjmp unwound end with main, without a return value" \
     "$(q call.db "select count(*), sum(c.ret is null), sum(c.end_icount = m.end_icount)
                   from call c, call m where m.callee = $main and c.callee = $deep")" "6|6|6"
-same "call: symbol left NULL without symbols=true" \
-    "$(q call.db 'select count(*) from call where symbol is not null')" "0"
+same "call: symbols are the callees' names as nm gives them" \
+    "$(q call.db "select group_concat(symbol) from (select distinct symbol from call
+                  where callee in ($main, $fib, $deep, $magic) order by symbol)")" "deep,fib,magic,main"
+same "call: calls('main') has exactly one row" \
+    "$("$reprise" query call.db "select count(*) from calls('main')" --format csv | tail -1)" "1"
+same "call: calls('fib') sees every fib call" \
+    "$("$reprise" query call.db "select count(*), sum(ret is not null) from calls('fib')" --format csv | tail -1)" \
+    "1973,1973"
+check "expand call symbols=false" 0 "$reprise" expand g.rpr -o calln.db -p call:symbols=false
+same "call: symbol NULL with symbols=false" \
+    "$(q calln.db 'select count(*), sum(symbol is null) from call')" \
+    "$(q call.db 'select count(*), count(*) from call')"
 # bench_calls 1 (position-independent): find its load base from nm's layout
 # of the four op_* functions, then count calls as the source makes them.
 check "expand call bench_calls" 0 "$reprise" expand b.rpr -o bc.db -p call
