@@ -14,7 +14,9 @@
  * matches no frame (a signal handler returning to its trampoline, longjmp
  * to a frame entered before the window) changes nothing. Frames still open
  * at the end, or when their thread exits, are written with end_icount and
- * ret NULL.
+ * ret NULL. With filters that hide instructions (--pc, --sample,
+ * --function), a call whose callee's first instruction is hidden keeps
+ * icount and callee NULL.
  */
 #include <reprise/plugin.h>
 
@@ -51,6 +53,8 @@ static const struct reprise_column call_cols[] = {
 struct frame {
     int64_t id, parent_id;   /* parent_id 0: none */
     uint64_t icount;         /* UINT64_MAX until the callee's first instruction ran */
+    uint64_t call_icount;    /* the call instruction's */
+    bool lost;               /* the callee's first instruction was not observed */
     uint64_t call_pc, callee, ret_addr;
     uint64_t args[6];
 };
@@ -59,6 +63,7 @@ struct thread {
     uint32_t tid;
     struct frame *stack;
     size_t depth, cap;
+    bool resumed;            /* switched out and back in since the last call */
 };
 static struct thread *threads;
 static size_t n_threads, cap_threads;
@@ -106,12 +111,20 @@ static void emit(const struct thread *th, size_t depth, const uint64_t *end, con
     reprise_row_end(t_call);
 }
 
-/* The callee of the frame on top, once the thread runs again after the call. */
-static void resolve_callee(struct thread *th, uint64_t pc, uint64_t icount)
+/* The callee of the frame on top, once the thread runs again after the
+ * call: at the next process icount, or later if the thread was switched
+ * out meanwhile. Any other gap means filters (--pc, --sample, --function)
+ * hid the callee's first instruction: the callee stays unknown rather
+ * than wrong. A signal taken right after the call is exact too (`exact`). */
+static void resolve_callee(struct thread *th, uint64_t pc, uint64_t icount, bool exact)
 {
     if (!th->depth) return;
     struct frame *f = &th->stack[th->depth - 1];
-    if (f->icount != UINT64_MAX) return;
+    if (f->icount != UINT64_MAX || f->lost) return;
+    if (!exact && icount != f->call_icount + 1 && !th->resumed) {
+        f->lost = true;
+        return;
+    }
     f->icount = icount;
     f->callee = pc;
 }
@@ -124,7 +137,7 @@ static void on_exec(void *udata, const struct reprise_point *pt)
         reprise_error(host, "out of memory for %zu threads", n_threads);
         return;
     }
-    if (k & K_START) resolve_callee(th, pt->pc, pt->icount);
+    if (k & K_START) resolve_callee(th, pt->pc, pt->icount, false);
     if (k & K_CALL) {
         if (th->depth == th->cap) {
             size_t cap = th->cap ? th->cap * 2 : 64;
@@ -140,6 +153,9 @@ static void on_exec(void *udata, const struct reprise_point *pt)
         f->id = ++next_id;
         f->parent_id = th->depth ? th->stack[th->depth - 1].id : 0;
         f->icount = UINT64_MAX;
+        f->call_icount = pt->icount;
+        f->lost = false;
+        th->resumed = false;
         f->call_pc = pt->pc;
         f->callee = 0;
         f->ret_addr = pt->pc + ((k >> 3) & 7);
@@ -186,7 +202,7 @@ static void on_signal(void *udata, const struct reprise_point *pt, const struct 
     /* A signal taken right after a call interrupts the thread at the callee,
      * before its first instruction: that is the callee, not the handler. */
     struct thread *th = thread_of(pt->thread);
-    if (th) resolve_callee(th, pt->pc, pt->icount);
+    if (th) resolve_callee(th, pt->pc, pt->icount, true);
 }
 
 static void flush_thread(struct thread *th)
@@ -197,6 +213,11 @@ static void flush_thread(struct thread *th)
 static void on_thread(void *udata, const struct reprise_point *pt, const struct reprise_thread *ev)
 {
     (void)udata;
+    if (ev->event == REPRISE_THREAD_SWITCH) {
+        struct thread *th = thread_of(pt->thread);
+        if (th) th->resumed = true;
+        return;
+    }
     if (ev->event != REPRISE_THREAD_EXIT) return;
     /* Its frames never return; a later thread may reuse the id. */
     for (size_t i = 0; i < n_threads; i++)

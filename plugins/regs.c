@@ -17,7 +17,10 @@
  *     is read in the signal callback, before the handler runs;
  *   - a system call entry, or the thread's exit, resolves it likewise;
  *   - the window end drops it (its value is never observed inside the
- *     window).
+ *     window), and so do filters that hide the thread's next instruction
+ *     (--pc, --sample, --function): a write is kept only when the next
+ *     instruction seen comes at the next process icount or after the
+ *     thread was switched back in.
  * What regs cannot see: registers the kernel writes (a0 on return from a
  * system call, all registers on signal delivery and sigreturn, a new
  * thread's registers at clone), and side effects beyond the one
@@ -54,6 +57,7 @@ struct pending {
     uint32_t tid;
     unsigned reg;   /* 0: none */
     uint64_t icount, pc;
+    bool resumed;   /* the thread was switched out and back in since */
 };
 static struct pending *pend;
 static size_t n_pend, cap_pend;
@@ -97,12 +101,18 @@ static void on_exec(void *udata, const struct reprise_point *pt)
 {
     struct pending *p = pending_of(pt->thread);
     if (!p) return;
+    /* The next instruction of the thread comes at the next process icount
+     * unless the thread was switched out in between. Otherwise filters
+     * (--pc, --sample, --function) hid instructions of the thread, which
+     * may have changed the register since: drop the write. */
+    if (p->reg && pt->icount != p->icount + 1 && !p->resumed) p->reg = 0;
     resolve(p, pt->cpu);
     unsigned reg = (unsigned)(uintptr_t)udata;
     if (reg) {
         p->reg = reg;
         p->icount = pt->icount;
         p->pc = pt->pc;
+        p->resumed = false;
     }
 }
 
@@ -141,9 +151,10 @@ static void on_syscall(void *udata, const struct reprise_point *pt, const struct
 static void on_thread(void *udata, const struct reprise_point *pt, const struct reprise_thread *ev)
 {
     (void)udata;
-    if (ev->event != REPRISE_THREAD_EXIT) return;
     struct pending *p = pending_of(pt->thread);
-    if (p) resolve(p, pt->cpu);
+    if (!p) return;
+    if (ev->event == REPRISE_THREAD_SWITCH) p->resumed = true;
+    if (ev->event == REPRISE_THREAD_EXIT) resolve(p, pt->cpu);
 }
 
 static void finish(void *udata)

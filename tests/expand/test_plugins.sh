@@ -233,6 +233,12 @@ check "expand call symbols=false" 0 "$reprise" expand g.rpr -o calln.db -p call:
 same "call: symbol NULL with symbols=false" \
     "$(q calln.db 'select count(*), sum(symbol is null) from call')" \
     "$(q call.db 'select count(*), count(*) from call')"
+# --pc hides instructions: what is recorded must still be right. fib's
+# recursive calls are inside [fib, fib+60), its return is not.
+check "expand call --pc" 0 "$reprise" expand g.rpr -o callpc.db --pc "$fib-$((fib + 60))" -p call
+same "call --pc: fib's own calls, each as in the full trace" \
+    "$(q callpc.db "attach 'call.db' as f; select count(*), sum(x.callee = c.callee and x.call_pc = c.call_pc
+                    and x.arg0 = c.arg0) from call c left join f.call x on x.icount = c.icount")" "1972|1972"
 # bench_calls 1 (position-independent): find its load base from nm's layout
 # of the four op_* functions, then count calls as the source makes them.
 check "expand call bench_calls" 0 "$reprise" expand b.rpr -o bc.db -p call
@@ -319,6 +325,10 @@ if command -v gdb-multiarch >/dev/null; then
 else
     echo "gdb-multiarch not installed: regs vs gdb skipped"
 fi
+check "regs --pc" 0 "$reprise" expand g.rpr -o regspc.db --pc "$fib-$((fib + 60))" -p regs
+same "regs --pc: every row as in the full trace (none read after hidden instructions)" \
+    "$(q regspc.db "attach 'regs.db' as f; select count(*) > 1000, sum(x.value is not r.value or x.reg <> r.reg)
+                    from regs r left join f.regs x on x.icount = r.icount")" "1|0"
 check "regs in a window" 0 "$reprise" expand g.rpr -o regsw.db --from 2000 --to 3000 -p regs
 same "regs window: rows inside" \
     "$(q regsw.db 'select count(*) > 100, sum(icount < 2000 or icount >= 3000) from regs')" "1|0"
