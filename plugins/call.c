@@ -243,11 +243,19 @@ static int install(struct reprise_host *h)
     if (!t_call) return -1;
     reprise_table_index(t_call, "icount");
     reprise_table_index(t_call, "callee");
-    reprise_table_index(t_call, "symbol");
     /* Every module is mapped by then; sym() gives 'func' at a function's
-     * first instruction, the name calls(name) matches. */
+     * first instruction, the name calls(name) matches. Once per distinct
+     * callee, and before the symbol index exists, so the update does not
+     * maintain it row by row. */
     if (reprise_arg_bool(h, "symbols"))
-        reprise_sql_at_end(h, "UPDATE call SET symbol = sym(callee) WHERE callee IS NOT NULL");
+        reprise_sql_at_end(h,
+                           "CREATE TEMP TABLE call_sym (callee INTEGER PRIMARY KEY, symbol TEXT);"
+                           "INSERT INTO call_sym SELECT callee, sym(callee) FROM "
+                           "(SELECT DISTINCT callee FROM call WHERE callee IS NOT NULL);"
+                           "UPDATE call SET symbol = (SELECT s.symbol FROM call_sym s "
+                           "WHERE s.callee = call.callee) WHERE callee IS NOT NULL;"
+                           "DROP TABLE call_sym");
+    reprise_sql_at_end(h, "CREATE INDEX call_symbol ON call(symbol)");
     reprise_on_translate(h, on_translate, NULL);
     reprise_on_signal(h, on_signal, NULL);
     reprise_on_thread(h, on_thread, NULL);
