@@ -10,7 +10,8 @@
 #   - cov: the insn plugin's block executions;
 #   - regs: constants in guest_calls.c, the mem plugin (loaded values),
 #     link addresses, objdump's `li` immediates, and gdb-multiarch reading
-#     the registers through `reprise debug` at sampled points;
+#     the registers through `reprise debug` at sampled points and around
+#     every signal (a faulting load must leave no row);
 #   - plugin_all: each kind fires; icounts are monotonic per thread, agree
 #     with the registers and with each other.
 #   test_plugins.sh REPRISE PLUGIN_ALL ARGS_DIGEST GUEST_CALLS HELLO_STATIC BENCH_CALLS
