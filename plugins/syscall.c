@@ -3,7 +3,8 @@
  * `syscall`) with name, arguments, return value and the icounts of its
  * entry and completion; optionally (argument `data`, bytes per buffer) the
  * bytes the call read from and wrote into guest memory (`syscall_data`).
- * Built only against <reprise/plugin.h>.
+ * Signals delivered go into table `signal`: the other way the kernel
+ * steps into a program. Built only against <reprise/plugin.h>.
  *
  * A row is written when the call completes, or at the end for calls still
  * in flight (end_icount and ret NULL): exit, exit_group, execve and calls
@@ -45,6 +46,36 @@ static const struct reprise_column data_cols[] = {
     { "len", REPRISE_COL_INT },        /* full length; data holds at most `data` bytes */
     { "data", REPRISE_COL_BLOB },
 };
+
+enum { G_ID, G_THREAD, G_ICOUNT, G_PC, G_SIGNO, G_CODE, G_ADDR, G_ACTION, G_HANDLER };
+static const struct reprise_column sig_cols[] = {
+    { "id", REPRISE_COL_INT },
+    { "thread", REPRISE_COL_INT },
+    { "icount", REPRISE_COL_INT },     /* where the thread was interrupted */
+    { "pc", REPRISE_COL_INT },
+    { "signo", REPRISE_COL_INT },
+    { "code", REPRISE_COL_INT },       /* si_code */
+    { "addr", REPRISE_COL_INT },       /* fault address (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE) */
+    { "action", REPRISE_COL_INT },     /* 1 handler, 2 ignored, 3 terminates, 4 stop/continue */
+    { "handler", REPRISE_COL_INT },    /* handler address (action 1) */
+};
+static struct reprise_table *t_sig;
+static int64_t next_sig;
+
+static void on_signal(void *udata, const struct reprise_point *pt, const struct reprise_signal *s)
+{
+    (void)udata;
+    reprise_row_int(t_sig, G_ID, ++next_sig);
+    reprise_row_int(t_sig, G_THREAD, pt->thread);
+    reprise_row_int(t_sig, G_ICOUNT, (int64_t)pt->icount);
+    reprise_row_int(t_sig, G_PC, (int64_t)pt->pc);
+    reprise_row_int(t_sig, G_SIGNO, s->signo);
+    reprise_row_int(t_sig, G_CODE, s->code);
+    if (s->addr) reprise_row_int(t_sig, G_ADDR, (int64_t)s->addr);
+    reprise_row_int(t_sig, G_ACTION, s->action);
+    if (s->action == REPRISE_SIG_HANDLER) reprise_row_int(t_sig, G_HANDLER, (int64_t)s->handler);
+    reprise_row_end(t_sig);
+}
 
 /* A call entered and not yet completed. */
 struct open_call {
@@ -90,17 +121,9 @@ static void emit_data(int64_t id, const char *dir, struct reprise_cpu *cpu,
     }
 }
 
-/* The icount just after the ecall. <reprise/plugin.h> says the entry point
- * is there; a host that reports the ecall itself (pc at an ecall, not yet
- * retired) is taken back to that definition, so `icount` always means the
- * same as `reprise dump`'s. */
-static uint64_t after_ecall(const struct reprise_point *pt)
-{
-    unsigned char w[4];
-    if (reprise_mem_read(pt->cpu, pt->pc, w, 4) == 4 && w[0] == 0x73 && !w[1] && !w[2] && !w[3])
-        return pt->icount + 1;
-    return pt->icount;
-}
+/* The icount just after the ecall (the entry event's point is the ecall
+ * itself), so that `icount` means the same as `reprise dump`'s. */
+static uint64_t after_ecall(const struct reprise_point *pt) { return pt->icount + 1; }
 
 static void on_enter(void *udata, const struct reprise_point *pt, const struct reprise_syscall *sc)
 {
@@ -171,6 +194,7 @@ static int install(struct reprise_host *h)
     t_sc = reprise_table_declare(h, "syscall", sc_cols, 13);
     if (!t_sc) return -1;
     reprise_table_index(t_sc, "icount");
+    if (!(t_sig = reprise_table_declare(h, "signal", sig_cols, 9))) return -1;
     if (data_max) {
         if (!(buf = malloc(data_max))) return reprise_error(h, "out of memory");
         t_data = reprise_table_declare(h, "syscall_data", data_cols, 5);
@@ -179,6 +203,7 @@ static int install(struct reprise_host *h)
     }
     reprise_on_syscall_enter(h, on_enter, NULL);
     reprise_on_syscall_exit(h, on_exit_, NULL);
+    reprise_on_signal(h, on_signal, NULL);
     reprise_on_finish(h, finish, NULL);
     return 0;
 }
@@ -192,7 +217,7 @@ static const struct reprise_arg_spec args[] = {
 static const struct reprise_plugin_info info = {
     .api_version = REPRISE_PLUGIN_API_VERSION,
     .name = "syscall",
-    .summary = "system calls: name, arguments, return value, entry and completion icount",
+    .summary = "system calls (name, arguments, return value, entry and completion icount) and signals",
     .args = args,
     .install = install,
 };

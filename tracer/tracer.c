@@ -526,7 +526,11 @@ static unsigned insn_class(const struct rv_decoded *d)
     }
     if (f & RVF_LOAD) c |= REPRISE_INSN_LOAD;
     if (f & RVF_STORE) c |= REPRISE_INSN_STORE;
-    if (f & RVF_AMO) c |= REPRISE_INSN_AMO;
+    /* LR/SC are atomics too (the API's class), though the table flags
+     * them as a load and a store */
+    if ((f & RVF_AMO) || d->id == RV_lr_w || d->id == RV_lr_d || d->id == RV_sc_w ||
+        d->id == RV_sc_d)
+        c |= REPRISE_INSN_AMO;
     if (f & RVF_CSR) c |= REPRISE_INSN_CSR;
     if (f & RVF_FP) c |= REPRISE_INSN_FP;
     if (d->id == RV_ecall) c |= REPRISE_INSN_SYSCALL;

@@ -280,8 +280,10 @@ struct reprise_range {
     uint64_t addr, len;
 };
 
-/* A system call. At enter, point.icount counts the ecall as retired (the
- * point just after it); `ret`, `written` are unset. At exit, `ret` is the
+/* A system call. At enter, the point is the ecall itself, not yet retired
+ * (point.icount is the ecall's icount, point.pc its address; the call's
+ * outcome belongs to icount + 1, where `reprise dump` shows it); `ret`,
+ * `written` are unset. At exit, `ret` is the
  * value returned in a0 (negative errno on failure; a restart code
  * -512..-516 when a signal interrupted it and it will be executed again),
  * `enter_icount` the icount of its enter event, `written` the guest memory

@@ -139,7 +139,8 @@ size_t lx_journal_start(struct lx_proc *p);
  * are incomplete. */
 bool lx_journal_stop(struct lx_proc *p, size_t mark, const struct lx_range **r, size_t *n);
 /* Guest memory access with the kernel's rights (mapped pages, any
- * permission); poke drops translations of overwritten code. 0 or -EFAULT. */
+ * permission); poke drops translations of overwritten code and notes the
+ * write in the running journals. 0 or -EFAULT. */
 int lx_guest_peek(struct lx_proc *p, uint64_t addr, void *buf, size_t len);
 int lx_guest_poke(struct lx_proc *p, uint64_t addr, const void *buf, size_t len);
 /* XXH3-64 state digest: every live thread's registers (integer, FP, fcsr,

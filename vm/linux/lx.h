@@ -154,6 +154,10 @@ struct lx_proc {
     const struct lx_observer *obs; /* observation hooks or NULL */
 };
 
+/* Notes a write of guest memory made on the guest's behalf in the running
+ * journals, if any (see struct lx_journal). */
+void lx_journal_note(struct lx_proc *p, uint64_t addr, size_t len);
+
 /* ---- observers (syscall.c) ---- */
 /* The system call of t completes with ret: the observer's exit event, if
  * t is inside one (idempotent). */

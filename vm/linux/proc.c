@@ -364,7 +364,11 @@ int lx_guest_peek(struct lx_proc *p, uint64_t addr, void *buf, size_t len)
 
 int lx_guest_poke(struct lx_proc *p, uint64_t addr, const void *buf, size_t len)
 {
-    return vm_poke(p->vm, addr, buf, len) ? -EFAULT : 0;
+    if (vm_poke(p->vm, addr, buf, len)) return -EFAULT;
+    /* A replay restores what a system call wrote through here: observers
+     * see those bytes as the call's writes, as in the recorded run. */
+    lx_journal_note(p, addr, len);
+    return 0;
 }
 
 uint64_t lx_state_digest(struct lx_proc *p)

@@ -14,8 +14,7 @@ int lx_copy_from(struct lx_thread *t, void *dst, uint64_t src, size_t len)
     return vm_read(t->proc->vm, src, dst, len) ? -EFAULT : 0;
 }
 
-/* Notes a write in the journal if it is on (see lx.h). */
-static void journal_note(struct lx_proc *p, uint64_t addr, size_t len)
+void lx_journal_note(struct lx_proc *p, uint64_t addr, size_t len)
 {
     struct lx_journal *j = &p->journal;
     if (!j->depth || !len) return;
@@ -38,7 +37,7 @@ static void journal_note(struct lx_proc *p, uint64_t addr, size_t len)
 int lx_copy_to(struct lx_thread *t, uint64_t dst, const void *src, size_t len)
 {
     if (vm_write(t->proc->vm, dst, src, len)) return -EFAULT;
-    journal_note(t->proc, dst, len);
+    lx_journal_note(t->proc, dst, len);
     return 0;
 }
 
@@ -59,7 +58,7 @@ void *lx_guest_ptr(struct lx_thread *t, uint64_t addr, size_t len, bool write)
 void lx_guest_written(struct lx_thread *t, uint64_t addr, size_t len)
 {
     vm_code_written(t->proc->vm, addr, len);
-    journal_note(t->proc, addr, len);
+    lx_journal_note(t->proc, addr, len);
 }
 
 void lx_warn_once(struct lx_proc *p, long nr, const char *fmt, ...)
