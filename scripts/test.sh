@@ -29,3 +29,6 @@ tests/e2e/test_record_replay.sh build-asan/cli/reprise build/samples build-asan/
 # The tracer (plugins, filters, runtime events) under the sanitizers too.
 tests/expand/test_expand.sh build-asan/cli/reprise build/samples/hello-static \
   build-asan/tests/expand/badver.so build/samples/pipe_threads
+tests/expand/test_plugins.sh build-asan/cli/reprise build-asan/tests/expand/plugin_all.so \
+  build/tests/expand/args_digest build/tests/expand/guest_calls build/samples/hello-static \
+  build/samples/bench_calls build/samples/pipe_threads build/samples/signals
