@@ -12,13 +12,17 @@
 #      race behind it;
 #   5. prints the commands to investigate further with gdb.
 # Usage: scripts/demo.sh [PROGRAM [ARGS...]]  (default: build/samples/race)
+# DEMO_DIR=DIR keeps the recording and the database there (default: a new
+# temporary folder); DEMO_NO_SETUP=1 skips scripts/setup.sh and BUILD=DIR
+# uses another build tree than build/ (the e2e test does both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh 2>&1 | tail -1
+[ -n "${DEMO_NO_SETUP:-}" ] || scripts/setup.sh 2>&1 | tail -1
 
-reprise=build/cli/reprise
+build=${BUILD:-build}
+reprise=$build/cli/reprise
 work=${DEMO_DIR:-$(mktemp -d)}
-sample=${1:-build/samples/race}
+sample=${1:-$build/samples/race}
 [ $# -gt 0 ] && shift
 tries=20
 q() { "$reprise" query "$work/race.db" "$@"; }
@@ -80,16 +84,19 @@ read_icount=$(v "SELECT icount FROM mem WHERE thread = $crash_thread AND kind = 
 
 echo
 echo "-- who wrote it? (the last write to that address before the load: the bad write)"
-q "SELECT icount, thread, printf('%#x', pc) AS pc, disasm(raw, i.pc) AS instruction, sym AS function, line
-   FROM mem_history($slot, 8) h JOIN insn_exec i USING (icount)
-   WHERE h.kind IN (2, 3) AND icount < $read_icount ORDER BY icount DESC LIMIT 1"
+q "SELECT icount, thread, printf('%#x', pc) AS pc,
+          (SELECT disasm FROM block_insn b WHERE b.pc = h.pc LIMIT 1) AS instruction,
+          sym AS function, line, printf('%#x', value) AS value_written
+   FROM mem_history($slot, 8) h
+   WHERE kind IN (2, 3) AND icount < $read_icount ORDER BY icount DESC LIMIT 1"
 bad_icount=$(v "SELECT icount FROM mem_history($slot, 8) WHERE kind IN (2, 3) AND icount < $read_icount
                 ORDER BY icount DESC LIMIT 1")
 bad_thread=$(v "SELECT thread FROM mem_history($slot, 8) WHERE icount = $bad_icount")
 
 echo
 echo "-- the call path that led to the bad write (thread $bad_thread)"
-q "SELECT depth, symbol AS function, icount AS called_at, line(call_pc) AS called_from
+q "SELECT depth, symbol AS function, icount AS called_at,
+          coalesce(line(call_pc), sym(call_pc)) AS called_from
    FROM call WHERE thread = $bad_thread AND icount <= $bad_icount
      AND (end_icount IS NULL OR end_icount > $bad_icount)
    ORDER BY depth"
@@ -108,8 +115,6 @@ say "5. investigate further"
 cat <<EOF
 The recording $rec replays this exact crash every time.
   $reprise debug $rec
-prints the gdb command to connect, e.g.
-  gdb-multiarch -ex 'target remote :PORT' $sample
-then, in gdb: 'continue' runs to the crash; 'watch -l *(long *)$(printf '%#x' "$slot")' and
+prints the gdb-multiarch command that connects to it; then, in gdb: 'continue' runs to the crash; 'watch -l *(long *)$(printf '%#x' "$slot")' and
 'reverse-continue' go back to the bad write. SQL: $reprise query $work/race.db
 EOF
