@@ -28,7 +28,7 @@ static struct reprise_host *host;
 
 /* The column set is a contract: calls(name) in the query layer reads it. */
 enum { C_ID, C_THREAD, C_ICOUNT, C_END, C_DEPTH, C_PARENT, C_CALL_PC, C_CALLEE, C_SYMBOL,
-       C_ARG0, C_RET = C_ARG0 + 6, C_NCOLS };
+       C_ARG0, C_RET = C_ARG0 + 6, C_INSNS, C_NCOLS };
 static const struct reprise_column call_cols[] = {
     { "id", REPRISE_COL_INT },
     { "thread", REPRISE_COL_INT },
@@ -46,6 +46,10 @@ static const struct reprise_column call_cols[] = {
     { "arg4", REPRISE_COL_INT },
     { "arg5", REPRISE_COL_INT },
     { "ret", REPRISE_COL_INT },
+    /* the calling thread's own instructions from the callee's first to the
+     * return, callees included (end_icount - icount also counts the other
+     * threads that ran meanwhile) */
+    { "insns", REPRISE_COL_INT },
 };
 
 #define REG_A0 10
@@ -54,6 +58,7 @@ struct frame {
     int64_t id, parent_id;   /* parent_id 0: none */
     uint64_t icount;         /* UINT64_MAX until the callee's first instruction ran */
     uint64_t call_icount;    /* the call instruction's */
+    uint64_t call_ticount;   /* the same, in the thread's own count */
     bool lost;               /* the callee's first instruction was not observed */
     uint64_t call_pc, callee, ret_addr;
     uint64_t args[6];
@@ -93,7 +98,8 @@ static struct thread *thread_of(uint32_t tid)
 
 /* Writes frame f of thread th; end NULL: it did not end in the window;
  * ret NULL: it did not return normally. */
-static void emit(const struct thread *th, size_t depth, const uint64_t *end, const uint64_t *ret)
+static void emit(const struct thread *th, size_t depth, const uint64_t *end, const uint64_t *ret,
+                 uint64_t end_ticount)
 {
     const struct frame *f = &th->stack[depth];
     reprise_row_int(t_call, C_ID, f->id);
@@ -102,7 +108,10 @@ static void emit(const struct thread *th, size_t depth, const uint64_t *end, con
         reprise_row_int(t_call, C_ICOUNT, (int64_t)f->icount);
         reprise_row_int(t_call, C_CALLEE, (int64_t)f->callee);
     }
-    if (end) reprise_row_int(t_call, C_END, (int64_t)*end);
+    if (end) {
+        reprise_row_int(t_call, C_END, (int64_t)*end);
+        reprise_row_int(t_call, C_INSNS, (int64_t)(end_ticount - f->call_ticount - 1));
+    }
     reprise_row_int(t_call, C_DEPTH, (int64_t)depth);
     if (f->parent_id) reprise_row_int(t_call, C_PARENT, f->parent_id);
     reprise_row_int(t_call, C_CALL_PC, (int64_t)f->call_pc);
@@ -154,6 +163,7 @@ static void on_exec(void *udata, const struct reprise_point *pt)
         f->parent_id = th->depth ? th->stack[th->depth - 1].id : 0;
         f->icount = UINT64_MAX;
         f->call_icount = pt->icount;
+        f->call_ticount = pt->ticount;
         f->lost = false;
         th->resumed = false;
         f->call_pc = pt->pc;
@@ -170,8 +180,8 @@ static void on_exec(void *udata, const struct reprise_point *pt)
         while (d > 0 && th->stack[d - 1].ret_addr != target) d--;
         if (d == 0) return;   /* matches no frame */
         uint64_t end = pt->icount + 1, ret = reprise_reg_read(pt->cpu, REG_A0);
-        while (th->depth > d) emit(th, --th->depth, &end, NULL);
-        emit(th, --th->depth, &end, &ret);
+        while (th->depth > d) emit(th, --th->depth, &end, NULL, pt->ticount + 1);
+        emit(th, --th->depth, &end, &ret, pt->ticount + 1);
     }
 }
 
@@ -207,7 +217,7 @@ static void on_signal(void *udata, const struct reprise_point *pt, const struct 
 
 static void flush_thread(struct thread *th)
 {
-    while (th->depth) emit(th, --th->depth, NULL, NULL);
+    while (th->depth) emit(th, --th->depth, NULL, NULL, 0);
 }
 
 static void on_thread(void *udata, const struct reprise_point *pt, const struct reprise_thread *ev)

@@ -513,8 +513,8 @@ static const struct tvf tvf_mem = {
 static const struct tvf tvf_calls = {
     "calls",
     "CREATE TABLE x(id, thread, icount, end_icount, duration, depth, caller, "
-    "arg0, arg1, arg2, arg3, arg4, arg5, ret, name HIDDEN)",
-    "call", "call", 14, 1, CL_CALLER, -1, CL_CALLER,
+    "arg0, arg1, arg2, arg3, arg4, arg5, ret, insns, name HIDDEN)",
+    "call", "call", 15, 1, CL_CALLER, -1, CL_CALLER,
 };
 
 struct tv_vtab {
@@ -681,7 +681,7 @@ static int tv_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
     } else {
         if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return SQLITE_OK;
         sql = "SELECT id, thread, icount, end_icount, end_icount - icount, depth, call_pc, "
-              "arg0, arg1, arg2, arg3, arg4, arg5, ret FROM call "
+              "arg0, arg1, arg2, arg3, arg4, arg5, ret, insns FROM call "
               "WHERE symbol = ?1 ORDER BY icount, id";
         if (sqlite3_prepare_v2(db, sql, -1, &c->st, NULL) != SQLITE_OK) goto sql_error;
         sqlite3_bind_value(c->st, 1, argv[0]);

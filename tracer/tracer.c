@@ -157,7 +157,7 @@ struct tracer {
     struct {
         bool on;
         struct tb_rec *rec;
-        uint64_t icount;
+        uint64_t icount, ticount;
         uint32_t tid;
     } pend;
     char err[512];
@@ -370,6 +370,7 @@ static bool point_of(struct vm_cpu *cpu, uint64_t ticount, uint64_t pc, struct r
     pt->thread = lp.tid;
     pt->pc = pc;
     pt->cpu = (struct reprise_cpu *)cpu;
+    pt->ticount = ticount;
     return true;
 }
 
@@ -469,7 +470,8 @@ static void report_pending(struct tracer *tr, uint64_t n)
     while (hi > lo && !pc_passes(tr, r->pcs[hi - 1 - s])) hi--;
     if (lo >= hi) return;
     struct reprise_block_exec bx = {
-        .point = { .icount = lo, .thread = tr->pend.tid, .pc = r->pcs[lo - s], .cpu = NULL },
+        .point = { .icount = lo, .thread = tr->pend.tid, .pc = r->pcs[lo - s], .cpu = NULL,
+                   .ticount = tr->pend.ticount + (lo - s) },
         .first = (unsigned)(lo - s),
         .count = (unsigned)(hi - lo),
     };
@@ -512,6 +514,7 @@ static void on_block(void *udata, struct vm_cpu *cpu, uint64_t pc, uint64_t icou
     tr->pend.on = true;
     tr->pend.rec = r;
     tr->pend.icount = pt.icount;
+    tr->pend.ticount = pt.ticount;
     tr->pend.tid = pt.thread;
 }
 
@@ -646,6 +649,7 @@ static void event_point(struct lx_thread *t, struct reprise_point *pt, bool with
     pt->thread = lp.tid;
     pt->pc = lp.pc;
     pt->cpu = with_cpu ? (struct reprise_cpu *)lx_thread_cpu(t) : NULL;
+    pt->ticount = lp.ticount;
 }
 
 static const char *fd_path(struct tracer *tr, int fd)

@@ -197,6 +197,10 @@ struct reprise_point {
     uint32_t thread;              /* guest thread id */
     uint64_t pc;
     struct reprise_cpu *cpu;      /* for reprise_reg_read; valid during the callback */
+    /* The thread's own retired instructions before this point: differences
+     * of ticount measure what one thread executed (differences of icount
+     * include the other threads that ran meanwhile). */
+    uint64_t ticount;
 };
 
 /* One execution of a block, reported after it ended, so with the exact

@@ -193,6 +193,17 @@ same "call: fib(15) from main: argument and result" \
                   where c.callee = $fib and m.callee = $main")" "15|610"
 same "call: magic() returns 0x5eed0fff" \
     "$(q call.db "select ret from call where callee = $magic")" "$((0x5eed0fff))"
+# insns: the calling thread's own instructions. With one thread they are
+# the elapsed icounts; fib(15)'s count follows from the insn plugin's trace.
+same "call: insns = duration with one thread" \
+    "$(q call.db 'select count(*) from call where end_icount is not null and insns <> end_icount - icount')" "0"
+same "call: insns of fib(15) = its instructions in the trace" \
+    "$(q call.db "select c.insns from call c join call m on m.id = c.parent_id where c.callee = $fib and m.callee = $main")" \
+    "$(q call.db "select count(*) from insn_exec, (select c.icount a, c.end_icount b from call c join call m on m.id = c.parent_id where c.callee = $fib and m.callee = $main) w where icount >= w.a and icount < w.b")"
+check "expand call, threads" 0 "$reprise" expand t.rpr -o tcall.db -p insn -p call
+same "call: insns = the thread's own instructions in the call" \
+    "$(q tcall.db 'select count(*) from call c where c.end_icount is not null and c.insns <>
+       (select count(*) from insn_exec i where i.thread = c.thread and i.icount >= c.icount and i.icount < c.end_icount)')" "0"
 same "call: parents enclose their children" \
     "$(q call.db 'select count(*) from call c join call p on p.id = c.parent_id
                   where p.depth <> c.depth - 1 or p.thread <> c.thread or c.icount < p.icount

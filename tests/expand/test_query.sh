@@ -160,11 +160,11 @@ same "mem_history sym column" "$("$reprise" query sym.db "SELECT count(*) FROM m
     WHERE sym IS NOT sym(pc) OR sym IS NULL" -f csv | tail -1)" 0
 # calls() with a call table shaped as the call plugin's: the caller's name.
 sqlite3 sym.db "CREATE TABLE call (id INTEGER PRIMARY KEY, thread, icount, end_icount, depth,
-    parent_id, call_pc, callee, symbol TEXT, arg0, arg1, arg2, arg3, arg4, arg5, ret);
-    INSERT INTO call (thread, icount, end_icount, depth, call_pc, symbol, arg0, ret)
-    SELECT 1, 100, 150, 0, addr + 4, 'main', 1, 0 FROM symbol WHERE name = '__libc_start_call_main'"
-same "calls('main')" "$("$reprise" query sym.db "SELECT caller, duration, arg0, ret FROM calls('main')" -f csv | tail -1)" \
-    "__libc_start_call_main+0x4,50,1,0"
+    parent_id, call_pc, callee, symbol TEXT, arg0, arg1, arg2, arg3, arg4, arg5, ret, insns);
+    INSERT INTO call (thread, icount, end_icount, depth, call_pc, symbol, arg0, ret, insns)
+    SELECT 1, 100, 150, 0, addr + 4, 'main', 1, 0, 40 FROM symbol WHERE name = '__libc_start_call_main'"
+same "calls('main')" "$("$reprise" query sym.db "SELECT caller, duration, arg0, ret, insns FROM calls('main')" -f csv | tail -1)" \
+    "__libc_start_call_main+0x4,50,1,0,40"
 
 # Errors.
 check "SQL error" 1 "$reprise" query t.db "SELEC 1"

@@ -366,14 +366,15 @@ static void test_calls(void **state)
                         "ERROR: no table call: expand with -p call");
     exec(db, symbols_sql);
     exec(db, "CREATE TABLE call (id INTEGER PRIMARY KEY, thread, icount, end_icount, depth, "
-             "parent_id, call_pc, callee, symbol TEXT, arg0, arg1, arg2, arg3, arg4, arg5, ret);"
+             "parent_id, call_pc, callee, symbol TEXT, arg0, arg1, arg2, arg3, arg4, arg5, ret, "
+             "insns);"
              "INSERT INTO call VALUES"
-             " (1, 7, 100, 900, 0, NULL, 0x1010, 0x3000, 'outer', 1, 2, 3, 4, 5, 6, 42),"
-             " (2, 7, 200, 300, 1, 1, 0x3020, 0x1000, 'f1', 10, 11, 12, 13, 14, 15, -1),"
-             " (3, 8, 150, NULL, 1, 1, 0x3024, 0x1000, 'f1', 20, 21, 22, 23, 24, 25, NULL);");
+             " (1, 7, 100, 900, 0, NULL, 0x1010, 0x3000, 'outer', 1, 2, 3, 4, 5, 6, 42, 700),"
+             " (2, 7, 200, 300, 1, 1, 0x3020, 0x1000, 'f1', 10, 11, 12, 13, 14, 15, -1, 60),"
+             " (3, 8, 150, NULL, 1, 1, 0x3024, 0x1000, 'f1', 20, 21, 22, 23, 24, 25, NULL, NULL);");
     assert_string_equal(rows(db, "SELECT * FROM calls('f1')"),
-                        "3|8|150|NULL|NULL|1|outer+0x24|20|21|22|23|24|25|NULL;"
-                        "2|7|200|300|100|1|outer+0x20|10|11|12|13|14|15|-1");
+                        "3|8|150|NULL|NULL|1|outer+0x24|20|21|22|23|24|25|NULL|NULL;"
+                        "2|7|200|300|100|1|outer+0x20|10|11|12|13|14|15|-1|60");
     assert_string_equal(rows(db, "SELECT id, duration, caller, ret FROM calls('outer')"),
                         "1|800|f1+0x10|42");
     assert_string_equal(rows(db, "SELECT count(*) FROM calls('main')"), "0");
