@@ -7,10 +7,12 @@
 #   - --from/--to limit the rows to exactly the window;
 #   - mem: every read returns the last write to the same bytes;
 #   - bad plugin names, arguments and API versions give clear errors.
-#   test_expand.sh REPRISE STATIC_SAMPLE BAD_VERSION_PLUGIN THREADED_SAMPLE
+#   - real programs (OpenMP on libgomp, C++ on libstdc++, the index
+#     workload) expand cleanly with every built-in plugin.
+#   test_expand.sh REPRISE STATIC_SAMPLE BAD_VERSION_PLUGIN THREADED_SAMPLE [SAMPLES_DIR]
 set -u
 reprise=$(realpath "$1") sample=$(realpath "$2") badver=$(realpath "$3")
-threaded=$(realpath "$4")
+threaded=$(realpath "$4") samples_dir=${5:+$(realpath "$5")}
 pass=0 fail=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
@@ -185,6 +187,30 @@ expect_grep "empty range named" "an empty range" "$tmp/err"
 check "bad --mem" 2 "$reprise" expand s.rpr -o e.db --mem nonsense
 check "bad --sample" 2 "$reprise" expand s.rpr -o e.db --sample 0
 check "bad --thread" 2 "$reprise" expand s.rpr -o e.db --thread -3
+
+# Real programs with every built-in plugin: the expansion replays them to
+# their end (the instruction count of the plain replay), with rows in every
+# plugin's main table.
+if [ -n "$samples_dir" ]; then
+    printf 'license\nwarranty\n' > queries
+    for prog in omp cxx index; do
+        [ -x "$samples_dir/$prog" ] || continue
+        args=(); [ $prog = index ] && args=(/usr/share/common-licenses/GPL-3 /usr/share/common-licenses/BSD)
+        check "record $prog" 0 "$reprise" record -o "$prog.rpr" "$samples_dir/$prog" "${args[@]}" <queries
+        check "replay $prog" 0 "$reprise" replay -q "$prog.rpr"
+        n=$(sed -n 's/.*replayed .*: \([0-9]*\) instructions.*/\1/p' "$tmp/err")
+        check "expand $prog" 0 "$reprise" expand "$prog.rpr" -o "$prog.db" -q \
+            -p insn -p mem -p call -p syscall -p cov
+        same "$prog: every instruction expanded" "$(q "$prog.db" 'select sum(n_insns) from block_exec')" "$n"
+        same "$prog: rows in every table" \
+            "$(q "$prog.db" 'select (select count(*) > 0 from mem) + (select count(*) > 0 from call)
+                + (select count(*) > 0 from syscall) + (select count(*) > 0 from cov)
+                + (select count(*) > 1 from module) + (select count(*) > 0 from symbol)')" "6"
+    done
+    same "omp: OpenMP threads in the trace" "$(q omp.db 'select count(*) >= 4 from thread')" "1"
+    same "index: its functions by name" \
+        "$(q index.db "select count(*) > 0 from call where symbol = 'lookup'")" "1"
+fi
 
 # Errors.
 check "unknown plugin" 1 "$reprise" expand s.rpr -o e.db -p nosuch
