@@ -199,18 +199,67 @@ static int add_symbols(struct ctx *c, Elf *elf)
     return rc;
 }
 
-static bool has_section(Elf *elf, const char *want)
+/* The section named `want`, NULL if none (sh: its header). */
+static Elf_Scn *named_section(Elf *elf, const char *want, GElf_Shdr *sh)
 {
     size_t shstrndx;
-    if (elf_getshdrstrndx(elf, &shstrndx) != 0) return false;
+    if (elf_getshdrstrndx(elf, &shstrndx) != 0) return NULL;
     Elf_Scn *scn = NULL;
     while ((scn = elf_nextscn(elf, scn))) {
-        GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh)) continue;
-        const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
-        if (name && !strcmp(name, want)) return true;
+        if (!gelf_getshdr(scn, sh)) continue;
+        const char *name = elf_strptr(elf, shstrndx, sh->sh_name);
+        if (name && !strcmp(name, want)) return scn;
     }
-    return false;
+    return NULL;
+}
+
+static bool has_section(Elf *elf, const char *want)
+{
+    GElf_Shdr sh;
+    return named_section(elf, want, &sh) != NULL;
+}
+
+/* Names of the PLT stubs ("strcmp@plt", as objdump shows them): calls to
+ * another module's functions go through them, so without these names a
+ * call tree shows unnamed callees. RISC-V psABI, "Procedure Linkage
+ * Table": a 32-byte header, then one 16-byte entry per R_RISCV_JUMP_SLOT
+ * relocation of .rela.plt, in order. */
+#define RV_PLT_HEADER 32u
+#define RV_PLT_ENTRY 16u
+static int add_plt_symbols(struct ctx *c, Elf *elf)
+{
+    GElf_Shdr plt, rela, dynsym;
+    Elf_Scn *rscn;
+    if (!named_section(elf, ".plt", &plt) || !(rscn = named_section(elf, ".rela.plt", &rela)))
+        return 0;
+    Elf_Scn *dscn = elf_getscn(elf, rela.sh_link);
+    Elf_Data *rd = elf_getdata(rscn, NULL), *dd = dscn ? elf_getdata(dscn, NULL) : NULL;
+    if (!rd || !dd || !gelf_getshdr(dscn, &dynsym) || rela.sh_type != SHT_RELA) return 0;
+    size_t relsz = gelf_fsize(elf, ELF_T_RELA, 1, EV_CURRENT);
+    if (!relsz) return 0;
+    size_t n = rd->d_size / relsz;
+    sqlite3_stmt *st = prepare(c, "INSERT INTO symbol (module_id, name, addr, size, kind, "
+                                  "bind) VALUES (?, ?, ?, 16, 'func', 'local')");
+    if (!st) return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        GElf_Rela r;
+        GElf_Sym s;
+        uint64_t off = RV_PLT_HEADER + (uint64_t)i * RV_PLT_ENTRY;
+        if (!gelf_getrela(rd, (int)i, &r) || off + RV_PLT_ENTRY > plt.sh_size) break;
+        if (GELF_R_TYPE(r.r_info) != 5 /* R_RISCV_JUMP_SLOT */) continue;
+        if (!gelf_getsym(dd, (int)GELF_R_SYM(r.r_info), &s)) continue;
+        const char *name = elf_strptr(elf, dynsym.sh_link, s.st_name);
+        if (!name || !*name) continue;
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s@plt", name);
+        sqlite3_bind_int64(st, 1, c->module_id);
+        sqlite3_bind_text(st, 2, buf, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, (int64_t)(plt.sh_addr + off + c->bias));
+        rc = step_reset(c, st);
+    }
+    sqlite3_finalize(st);
+    return rc;
 }
 
 /* One CU's line program, every row: the last row at an address is the
@@ -327,6 +376,7 @@ int tsym_add_module(sqlite3 *db, int64_t module_id, const char *path, uint64_t b
          * still leaves the symbols in. */
         if (!rc) {
             rc = add_symbols(&c, elf);
+            rc |= add_plt_symbols(&c, elf);
             rc |= add_lines(&c, elf);
         }
         if (exec(&c, "RELEASE tsym_add_module")) rc = -1;

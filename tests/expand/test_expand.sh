@@ -208,6 +208,13 @@ if [ -n "$samples_dir" ]; then
                 + (select count(*) > 1 from module) + (select count(*) > 0 from symbol)')" "6"
     done
     same "omp: OpenMP threads in the trace" "$(q omp.db 'select count(*) >= 4 from thread')" "1"
+    # PLT stubs are named as objdump names them (calls to libc go through them)
+    riscv64-linux-gnu-objdump -d "$samples_dir/index" |
+        sed -n 's/^0*\([0-9a-f]*\) <\(.*@plt\)>:$/\1 \2/p' | sort > plt_objdump
+    q index.db "select printf('%x', addr - (select bias from module where id = 1)) || ' ' || name
+                from symbol where module_id = 1 and name like '%@plt'" | sort > plt_ours
+    if [ -s plt_objdump ] && cmp -s plt_objdump plt_ours; then ok; else
+        bad "index: PLT symbols differ from objdump's"; diff plt_objdump plt_ours | head -5; fi
     same "index: its functions by name" \
         "$(q index.db "select count(*) > 0 from call where symbol = 'lookup'")" "1"
 fi
