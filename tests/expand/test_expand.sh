@@ -13,26 +13,8 @@
 set -u
 reprise=$(realpath "$1") sample=$(realpath "$2") badver=$(realpath "$3")
 threaded=$(realpath "$4") samples_dir=${5:+$(realpath "$5")}
-pass=0 fail=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
+. "$(dirname "$(realpath "$0")")/lib.sh"
 
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
-check() { # name, expected status, command...
-    local name=$1 want=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
-    if [ "$got" = "$want" ]; then ok; else bad "$name: exit $got, want $want"; cat "$tmp/err"; fi
-}
-expect_grep() { # name, pattern, file
-    if grep -q -- "$2" "$3"; then ok; else bad "$1: no '$2' in:"; head -5 "$3"; fi
-}
-same() { # name, got, want
-    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
-}
-q() { sqlite3 "$@"; }
-
-command -v sqlite3 >/dev/null || { echo "sqlite3 not installed: skipped"; exit 77; }
 
 check "record" 0 "$reprise" record -o s.rpr "$sample"
 check "replay" 0 "$reprise" replay -q s.rpr
@@ -236,5 +218,4 @@ check "output is the recording" 2 "$reprise" expand s.rpr -o s.rpr
 check "recording kept" 0 "$reprise" replay -q s.rpr
 check "missing recording" 1 "$reprise" expand nope.rpr -o e.db
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -20,27 +20,7 @@ set -u
 reprise=$(realpath "$1") allp=$(realpath "$2") digest=$(realpath "$3")
 guest=$(realpath "$4") hello=$(realpath "$5") bcalls=$(realpath "$6")
 threaded=$(realpath "$7") signals=$(realpath "$8")
-pass=0 fail=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
-check() { # name, expected status, command...
-    local name=$1 want=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
-    if [ "$got" = "$want" ]; then ok; else bad "$name: exit $got, want $want"; cat "$tmp/err"; fi
-}
-expect_grep() { # name, pattern, file
-    if grep -q -- "$2" "$3"; then ok; else bad "$1: no '$2' in:"; head -5 "$3"; fi
-}
-same() { # name, got, want
-    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
-}
-atleast() { # name, got, minimum
-    if [ -n "$2" ] && [ "$2" -ge "$3" ]; then ok; else bad "$1: got '$2', want at least $3"; fi
-}
-q() { sqlite3 "$@"; }
+. "$(dirname "$(realpath "$0")")/lib.sh"
 # insn_exec is a view: joined on icount it is scanned per row. Materialize it.
 materialize() { q "$1" 'create table ie as select * from insn_exec; create index ie_icount on ie (icount)'; }
 replayed() { # recording -> instructions the replay retired
@@ -51,7 +31,6 @@ nm_addr() { # executable, symbol -> decimal address
     [ -n "$a" ] && echo $((16#$a))
 }
 
-command -v sqlite3 >/dev/null || { echo "sqlite3 not installed: skipped"; exit 77; }
 
 # ---- listing ----
 check "plugins" 0 "$reprise" plugins
@@ -453,5 +432,4 @@ if [ -n "$have_gdb" ]; then
     same "regs around signals = gdb's" "$(diff sourvals.txt sgdbvals.txt | head -4)" ""
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -16,26 +16,8 @@
 #   test_query.sh REPRISE STATIC_SAMPLE SYMLOAD
 set -u
 reprise=$(realpath "$1") sample=$(realpath "$2") symload=$(realpath "$3")
-pass=0 fail=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
+. "$(dirname "$(realpath "$0")")/lib.sh"
 
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
-check() { # name, expected status, command...
-    local name=$1 want=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
-    if [ "$got" = "$want" ]; then ok; else bad "$name: exit $got, want $want"; cat "$tmp/err"; fi
-}
-expect_grep() { # name, pattern, file
-    if grep -q -- "$2" "$3"; then ok; else bad "$1: no '$2' in:"; head -5 "$3"; fi
-}
-same() { # name, got, want
-    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
-}
-q() { sqlite3 "$@"; }
-
-command -v sqlite3 >/dev/null || { echo "sqlite3 not installed: skipped"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 not installed: skipped"; exit 77; }
 
 check "record" 0 "$reprise" record -o s.rpr "$sample"
@@ -194,5 +176,4 @@ expect_grep "help usage" "usage: reprise query TRACE.db" "$tmp/out"
 check "main help lists query" 0 "$reprise" --help
 expect_grep "query in main help" "^  query " "$tmp/out"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
