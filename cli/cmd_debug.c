@@ -213,16 +213,35 @@ int cmd_debug(int argc, char **argv)
                 break;
             }
     }
-    if (stop_at_end) {
-        /* The recording's end: the stream's last event (its exit), if the
-         * recorder ended the stream. */
+    /* The recording's end: the stream's last event (its exit), if the
+     * recorder ended the stream. A crash (a fatal signal) always stops
+     * there first, with its signal, so that gdb can look at it and go back
+     * from it; other ends do with --stop-at-end. */
+    {
         int k = rpr_reader_find_stream(rd, ectx.stream);
         struct rpr_stream_info si;
-        if (k >= 0 && rpr_reader_stream(rd, (size_t)k, &si) == 0 && si.ended && si.last_icount)
+        int crash = 0;
+        bool have_end = k >= 0 && rpr_reader_stream(rd, (size_t)k, &si) == 0 && si.ended &&
+                        si.last_icount;
+        if (have_end) {
+            struct rpr_filter f;
+            struct rpr_iter *it = NULL;
+            const struct rpr_event *ev;
+            rpr_filter_init(&f);
+            f.from = si.last_icount;
+            rpr_filter_kind(&f, RPR_EV_EXIT);
+            if (rpr_iter_open(rd, si.id, &f, &it) == RPR_OK)
+                while (rpr_iter_next(it, &ev) == RPR_OK)
+                    if (ev->u.exit.signaled) crash = (int)ev->u.exit.status;
+            rpr_iter_close(it);
+        }
+        if (have_end && (stop_at_end || crash)) {
             gc.end_icount = si.last_icount;
-        else
+            gc.end_signal = crash;
+        } else if (stop_at_end) {
             fprintf(stderr, "reprise: debug: %s: the recording has no end (truncated?): "
                             "--stop-at-end ignored\n", file);
+        }
     }
     gc.events = list_events;
     gc.events_ctx = &ectx;

@@ -145,6 +145,7 @@ struct gdbstub {
     size_t n_marks;
     int next_mark;
     uint64_t end_icount;          /* --stop-at-end: the recording's last count; 0: off */
+    int end_signal;               /* its stop reply's signal (0: SIGKILL) */
     bool owe_ok;                  /* a `monitor seek` waits for its OK */
     /* the current stop */
     int stop_tid, stop_sig;
@@ -1595,6 +1596,14 @@ static bool ck_due(const struct gdbstub *g, uint64_t now, uint64_t *wait)
 }
 
 /* The run loop's safe point (see the top of the file). */
+/* The process count at which the end stops: before the last retired
+ * instruction (rr's SIGKILL stop), or, for a crash, after it, at the
+ * faulting instruction, where a live process would stop with the signal. */
+static uint64_t end_stop(const struct gdbstub *g)
+{
+    return g->end_signal ? g->end_icount : g->end_icount - 1;
+}
+
 static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
 {
     struct gdbstub *g = gs(p);
@@ -1666,8 +1675,10 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
         bool resumed_here = t->tid == g->resume_tid && cpu->icount == g->resume_ticount;
         if (g->stepping && t->tid == g->step_tid && cpu->icount != g->step_from) sig = 5;
         else if (!resumed_here && bp_has(g, cpu->pc)) sig = 5;
-        else if (!resumed_here && g->end_icount && lx_icount(g->p) + 1 == g->end_icount)
-            sig = 9; /* the end, as rr reports it: a SIGKILL stop, the process kept */
+        else if (!resumed_here && g->end_icount && lx_icount(g->p) == end_stop(g))
+            /* the end, as rr reports it: a SIGKILL stop (or the crash's
+             * own signal), the process kept */
+            sig = g->end_signal ? g->end_signal : 9;
         else if (interrupted(g)) sig = 2;
     }
     if (sig) {
@@ -1682,8 +1693,8 @@ static uint64_t w_next_stop(struct lx_port *p, struct lx_thread *t)
     if (g->stepping && t->tid == g->step_tid && cpu->icount + 1 < at) at = cpu->icount + 1;
     /* --stop-at-end: land on the last instruction. */
     uint64_t now = lx_icount(g->p);
-    if (g->end_icount && now + 1 < g->end_icount && cpu->icount + (g->end_icount - 1 - now) < at)
-        at = cpu->icount + (g->end_icount - 1 - now);
+    if (g->end_icount && now < end_stop(g) && cpu->icount + (end_stop(g) - now) < at)
+        at = cpu->icount + (end_stop(g) - now);
     /* Back here by the time the next snapshot is due. */
     if (ck_wait != UINT64_MAX && cpu->icount + ck_wait < at) at = cpu->icount + ck_wait;
     return at;
@@ -1766,6 +1777,7 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct lx_port *inner, stru
     if (g->ck_max > SNAP_CAP - 1) g->ck_max = SNAP_CAP - 1;
     g->next_mark = 1;
     g->end_icount = cfg->end_icount;
+    g->end_signal = cfg->end_signal;
     const struct lx_port_ops *io = inner->ops;
     g->ops = (struct lx_port_ops){
         .load_file = w_load_file, .resolve_path = w_resolve_path, .read_fd_at = w_read_fd_at,

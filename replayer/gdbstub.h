@@ -69,6 +69,11 @@ struct gdbstub_config {
      * continuing from there reports the recorded exit. 0: the end is
      * reported as the recorded exit at once. */
     uint64_t end_icount;
+    /* The signal number of that stop reply: 0 means SIGKILL (9). A
+     * recording that ended in a crash stops there with its fatal signal,
+     * as gdb shows a crash in a live process ("Program received signal
+     * SIGSEGV") before the process dies. */
+    int end_signal;
 };
 
 /* Creates a stub wrapping the replay port `inner` (not owned) and starts

@@ -113,8 +113,10 @@ fi
 
 say "5. investigate further"
 cat <<EOF
-The recording $rec replays this exact crash every time.
-  $reprise debug $rec
-prints the gdb-multiarch command that connects to it; then, in gdb: 'continue' runs to the crash; 'watch -l *(long *)$(printf '%#x' "$slot")' and
-'reverse-continue' go back to the bad write. SQL: $reprise query $work/race.db
+The recording $rec replays this exact crash every time. Debug it with gdb:
+  $reprise debug --port 1234 $rec
+  gdb-multiarch -ex 'set architecture riscv:rv64' -ex 'set sysroot /usr/riscv64-linux-gnu' \\
+      -ex 'target remote :1234' $sample
+then in gdb: 'continue' runs to the crash; 'watch -l *(long *)$(printf '%#x' "$slot")' and
+'reverse-continue' go back to the bad write. More SQL: $reprise query $work/race.db
 EOF

@@ -15,11 +15,12 @@
 # terminated; --stop-at-end (reverse from the end).
 #   REPRISE_DEBUG_OPTS: extra options for the sessions that set none;
 #   GDB_TEST_KEEP=1 keeps the temporary folder.
-#   test_gdb.sh REPRISE GDBTARGET GDBWATCH
+#   test_gdb.sh REPRISE GDBTARGET GDBWATCH [GDBCRASH]
 set -u
 # Extra options for `reprise debug` (e.g. dbg_opts="--checkpoint-interval 0").
 dbg_opts=${REPRISE_DEBUG_OPTS:-}
 reprise=$(realpath "$1") target=$(realpath "$2") wtarget=$(realpath "$3")
+ctarget=${4:+$(realpath "$4")}
 if ! command -v gdb-multiarch >/dev/null; then
     echo "gdb-multiarch is not installed: skipped"
     exit 77
@@ -380,6 +381,29 @@ fi
 dbg_opts=${REPRISE_DEBUG_OPTS:-}
 cmp -s w.rpr ck.rpr && ok || bad "the checkpoint sessions changed their recording"
 "$reprise" replay -q ck.rpr >/dev/null 2>ckrep.err && ok || bad "replay after the checkpoint sessions"
+
+# Session 14: a crash. As with a live process, gdb first sees the fatal
+# signal at the faulting instruction (the process kept, so one can look and
+# go back: a watchpoint on the pointer and reverse-continue find the write
+# that spoiled it); continuing then reports the recorded termination.
+if [ -n "$ctarget" ]; then
+    prog=$ctarget
+    "$reprise" record -o c.rpr "$ctarget" >crec.out 2>crec.err
+    rs=$?
+    [ $rs = 139 ] && ok || bad "record gdbcrash: exit $rs, expected 139"
+    csum0=$(sha256sum c.rpr)
+    if start_debug c.rpr; then
+        gdbrun cr.out 'continue' 'x/i $pc' 'watch -l slot' 'reverse-continue' 'bt 1' \
+            'delete' 'continue' 'continue'
+        finish_debug
+        [ $ds = 139 ] && ok || bad "crash: debug exit $ds, expected the recorded 139"
+        expect_seq cr.out 'Program received signal SIGSEGV, Segmentation fault\.~[^~]*main \(\) at [^~]*gdbcrash.c:20~20[^~]*\*slot = 2;' "crash: a SIGSEGV stop at the faulting line"
+        expect cr.out '^=> 0x[0-9a-f]+ <main\+[0-9]+>:[[:space:]]+s[dw][[:space:]]' "crash: the pc is the faulting store"
+        expect_seq cr.out 'Hardware watchpoint 1: -location slot~~Old value = \(long \*\) 0xdead0000~New value = \(long \*\) 0x[0-9a-f]+ <value>~[^~]*spoil \(p=0xdead0000\) at [^~]*gdbcrash.c:11' "crash: reverse-continue to the bad write"
+        expect_seq cr.out 'Program received signal SIGSEGV[^~]*~[^~]*gdbcrash.c:20~[^~]*~~Program terminated with signal SIGSEGV' "crash: forwards to the crash again, then the recorded end"
+    fi
+    [ "$(sha256sum c.rpr)" = "$csum0" ] && ok || bad "crash: the recording changed"
+fi
 
 unset prog
 
