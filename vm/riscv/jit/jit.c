@@ -6,16 +6,18 @@
  * Design (docs/jit.md):
  * - Guest registers live in struct vm_cpu; rbx points 128 bytes into it so
  *   that x1..x31 are all reachable with 8-bit displacements. The block's
- *   most used guest registers (up to four) are cached in r8-r11: loaded at
- *   entry, written back before exits and helper calls, reloaded after.
- * - r12 = guest memory base (vm->mem.host), r13 = page-flag table, r14 =
- *   vm->mem.limit8. A load or store checks, inline, exactly what the
- *   interpreter's vm_mem_fast() checks (address range, no page crossing,
- *   page flags); anything else goes to the interpreter's own slow paths
- *   (vm_mem_load_slow / vm_mem_store_slow) through a helper, so faults,
- *   page-crossing accesses and stores into code behave identically.
- * - Instruction counting: rbp = count + budget at entry, r15 = budget left
- *   at the start of the current block; cpu->icount is written (rbp - r15 +
+ *   most used guest registers (up to seven) are cached in rbp, r13, r14,
+ *   r8-r11: loaded at entry, written back before exits and helper calls,
+ *   reloaded after. x0 is the constant zero.
+ * - r12 = guest memory base (vm->mem.host); the page-flag table and
+ *   vm->mem.limit8 are in the frame. A load or store checks, inline, what
+ *   the interpreter's vm_mem_fast() checks (address range, page flags) and
+ *   natural alignment; anything else goes to the interpreter's own slow
+ *   paths (vm_mem_load_slow / vm_mem_store_slow) through a helper, so
+ *   faults, page-crossing accesses and stores into code behave identically.
+ * - Instruction counting: a frame slot = count + budget at entry, r15 =
+ *   budget left at the start of the current block; cpu->icount is written
+ *   (that slot - r15 +
  *   instructions retired in the block: n, idx for a fault at instruction
  *   idx, idx + 1 after a store that hit the block's own code) at every
  *   return to the dispatcher and before every handler call.
@@ -229,26 +231,36 @@ struct cc {
     size_t loop_top;     /* code offset after the entry loads */
 };
 
-static const int cache_regs[] = { R8, R9, R10, R11 };
+/* Host registers that cache guest registers, most used first. rbp, r13
+ * and r14 are callee-saved (helper calls preserve them), r8-r11 are not. */
+static const int cache_regs[] = { RBP, R13, R14, R8, R9, R10, R11 };
+#define N_CACHE ((unsigned)(sizeof cache_regs / sizeof cache_regs[0]))
 
-/* Callee-saved registers the blocks use (SysV ABI 3.2.1); with the 8-byte
- * pad below, helper calls see a 16-byte aligned stack (3.2.2). */
+/* Callee-saved registers the blocks use (SysV ABI 3.2.1). */
 static const int saved[] = { RBX, R12, R13, R14, R15, RBP };
+
+/* The frame below the saved registers: values the block needs only now and
+ * then live here rather than in registers. 8 + 6 * 8 + FRAME is a multiple
+ * of 16, so helper calls see an aligned stack (SysV ABI 3.2.2). */
+#define FRAME 24
+#define SLOT_END x86_m(RSP, 0)     /* count + budget at entry (see emit_icount) */
+#define SLOT_LIMIT x86_m(RSP, 8)   /* vm->mem.limit8 */
+#define SLOT_PF x86_m(RSP, 16)     /* vm->mem.pf */
 
 static void emit_epilogue(struct x86_buf *e)
 {
-    x86_alu_ri(e, true, ALU_ADD, RSP, 8);
+    x86_alu_ri(e, true, ALU_ADD, RSP, FRAME);
     for (int i = 5; i >= 0; i--) x86_pop(e, saved[i]);
     x86_ret(e);
 }
 
 /* cpu->icount = the count at the start of the current block + count.
  * Compiled code does not update cpu->icount as it goes from block to
- * block: rbp holds (count + budget) at entry and r15 the budget left at
- * the start of the current block, so rbp - r15 is the count there. */
+ * block: SLOT_END holds (count + budget) at entry and r15 the budget left
+ * at the start of the current block, so SLOT_END - r15 is the count there. */
 static void emit_icount(struct x86_buf *e, uint32_t count)
 {
-    x86_mov_rr(e, true, RAX, RBP);
+    x86_mov_rm(e, true, RAX, SLOT_END);
     x86_alu_rr(e, true, ALU_SUB, RAX, R15);
     if (count) x86_alu_ri(e, true, ALU_ADD, RAX, (int32_t)count);
     x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(icount)), RAX);
@@ -277,29 +289,41 @@ static void reload_all(struct cc *c)
         if (c->host[g] >= 0) x86_mov_rm(&c->e, true, c->host[g], XR(g));
 }
 
-/* dst = x[g] (w: 64 bits, else the low 32 bits zero-extended). */
+/* dst = x[g] (w: 64 bits, else the low 32 bits zero-extended). x0 is the
+ * constant zero. */
 static void get(struct cc *c, bool w, int dst, unsigned g)
 {
-    if (g < 33 && c->host[g] >= 0) x86_mov_rr(&c->e, w, dst, c->host[g]);
-    else x86_mov_rm(&c->e, w, dst, XR(g));
+    if (g == 0) x86_alu_rr(&c->e, false, ALU_XOR, dst, dst);
+    else if (g < 33 && c->host[g] >= 0) {
+        if (c->host[g] != dst || !w) x86_mov_rr(&c->e, w, dst, c->host[g]);
+    } else x86_mov_rm(&c->e, w, dst, XR(g));
+}
+
+/* dst = the low 32 bits of x[g], for 32-bit operations that ignore the
+ * upper half of their operand (none emitted when dst already holds x[g]). */
+static void get32(struct cc *c, int dst, unsigned g)
+{
+    if (g < 33 && g && c->host[g] == dst) return;
+    get(c, false, dst, g);
 }
 
 /* dst op= x[g]. */
 static void alu_src(struct cc *c, bool w, enum x86_alu op, int dst, unsigned g)
 {
-    if (g < 33 && c->host[g] >= 0) x86_alu_rr(&c->e, w, op, dst, c->host[g]);
+    if (g == 0) x86_alu_ri(&c->e, w, op, dst, 0);
+    else if (g < 33 && c->host[g] >= 0) x86_alu_rr(&c->e, w, op, dst, c->host[g]);
     else x86_alu_rm(&c->e, w, op, dst, XR(g));
 }
 
-/* rax *= x[g] (low half). */
-static void imul_src(struct cc *c, bool w, unsigned g)
+/* The host register to compute instruction `in`'s result in: rd's own
+ * cached register when it has one and the computation does not read
+ * x[avoid] after writing it (avoid: a source other than the first one),
+ * else rax. */
+static int dest(const struct cc *c, const struct jit_insn *in, unsigned avoid)
 {
-    if (g < 33 && c->host[g] >= 0) {
-        x86_mov_rr(&c->e, true, RCX, c->host[g]);
-        x86_imul_rr(&c->e, w, RAX, RCX);
-    } else {
-        x86_imul_rm(&c->e, w, RAX, XR(g));
-    }
+    if (in->rd < 32 && c->host[in->rd] >= 0 && (in->rd != avoid || avoid == in->rs1))
+        return c->host[in->rd];
+    return RAX;
 }
 
 /* rdx:rax = rax * x[g]. */
@@ -329,7 +353,9 @@ static void ext_src(struct cc *c, unsigned g, unsigned size, bool sign)
 static void put(struct cc *c, const struct jit_insn *in, int src)
 {
     if (in->rd == 32) return;
-    if (c->host[in->rd] >= 0) x86_mov_rr(&c->e, true, c->host[in->rd], src);
+    if (c->host[in->rd] >= 0) {
+        if (c->host[in->rd] != src) x86_mov_rr(&c->e, true, c->host[in->rd], src);
+    }
     else x86_mov_mr(&c->e, true, XR(in->rd), src);
 }
 
@@ -431,25 +457,26 @@ static void emit_addr(struct cc *c, const struct jit_insn *in)
 }
 
 /* The inline part of vm_mem_fast(): jumps to the slow path unless
- * a <= limit8, the access stays in its page, and (pf & mask) == want.
- * Clobbers rax. */
+ * a <= limit8, the access is naturally aligned (so it stays in its page;
+ * a misaligned one takes the slow path, which handles every access the
+ * way the interpreter does) and (pf & mask) == want. Clobbers rax. */
 static void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigned mask, unsigned want)
 {
     struct x86_buf *e = &c->e;
-    x86_alu_rr(e, true, ALU_CMP, RSI, R14);
+    x86_alu_rm(e, true, ALU_CMP, RSI, SLOT_LIMIT);
     s->patch[s->npatch++] = x86_jcc_fwd(e, CC_A);
     if (size > 1) {
         x86_mov_rr(e, false, RAX, RSI);
-        x86_alu_ri(e, false, ALU_AND, RAX, (int32_t)VM_PAGE_MASK);
-        x86_alu_ri(e, false, ALU_CMP, RAX, (int32_t)(VM_PAGE_SIZE - size));
-        s->patch[s->npatch++] = x86_jcc_fwd(e, CC_A);
+        x86_alu_ri(e, false, ALU_AND, RAX, (int32_t)(size - 1));
+        s->patch[s->npatch++] = x86_jcc_fwd(e, CC_NE);
     }
     x86_mov_rr(e, true, RAX, RSI);
     x86_shift_ri(e, true, SH_SHR, RAX, VM_PAGE_SHIFT);
-    x86_load(e, RAX, x86_mi(R13, RAX), 1, false);
+    x86_alu_rm(e, true, ALU_ADD, RAX, SLOT_PF);
+    x86_load(e, RAX, x86_m(RAX, 0), 1, false);
     x86_alu_ri(e, false, ALU_AND, RAX, (int32_t)mask);
-    x86_alu_ri(e, false, ALU_CMP, RAX, (int32_t)want);
-    s->patch[s->npatch++] = x86_jcc_fwd(e, CC_NE);
+    if (mask != want) x86_alu_ri(e, false, ALU_CMP, RAX, (int32_t)want);
+    s->patch[s->npatch++] = x86_jcc_fwd(e, mask == want ? CC_E : CC_NE);
 }
 
 static void emit_call(struct x86_buf *e, const void *fn)
@@ -558,21 +585,36 @@ static bool emit_insn(struct cc *c, unsigned idx)
         put(c, in, RAX);
         return false;
     case T_ALU_RI:
-    case T_ALU_RI_W:
+    case T_ALU_RI_W: {
         if (pure) return false;
-        get(c, t->kind == T_ALU_RI, RAX, in->rs1);
-        x86_alu_ri(e, t->kind == T_ALU_RI, (enum x86_alu)t->arg, RAX, imm);
-        if (t->kind == T_ALU_RI_W) x86_movsxd(e, RAX, RAX);
-        put(c, in, RAX);
+        int d = dest(c, in, in->rs1);
+        if (t->kind == T_ALU_RI) get(c, true, d, in->rs1);
+        else get32(c, d, in->rs1);
+        if (imm || t->arg == ALU_AND) x86_alu_ri(e, t->kind == T_ALU_RI, (enum x86_alu)t->arg, d, imm);
+        if (t->kind == T_ALU_RI_W) x86_movsxd(e, d, d);
+        put(c, in, d);
         return false;
+    }
     case T_ALU_RR:
-    case T_ALU_RR_W:
+    case T_ALU_RR_W: {
         if (pure) return false;
-        get(c, t->kind == T_ALU_RR, RAX, in->rs1);
-        alu_src(c, t->kind == T_ALU_RR, (enum x86_alu)t->arg, RAX, in->rs2);
-        if (t->kind == T_ALU_RR_W) x86_movsxd(e, RAX, RAX);
-        put(c, in, RAX);
+        bool w = t->kind == T_ALU_RR;
+        enum x86_alu op = (enum x86_alu)t->arg;
+        if (in->rd < 32 && in->rd == in->rs2 && in->rs1 != in->rs2 && op != ALU_SUB &&
+            c->host[in->rd] >= 0) {
+            /* rd = rs1 op rd, commutative: in place. */
+            alu_src(c, w, op, c->host[in->rd], in->rs1);
+            if (!w) x86_movsxd(e, c->host[in->rd], c->host[in->rd]);
+            return false;
+        }
+        int d = dest(c, in, in->rs2);
+        if (w) get(c, true, d, in->rs1);
+        else get32(c, d, in->rs1);
+        alu_src(c, w, op, d, in->rs2);
+        if (!w) x86_movsxd(e, d, d);
+        put(c, in, d);
         return false;
+    }
     case T_SLT_RI:
     case T_SLT_RR:
         if (pure) return false;
@@ -584,13 +626,16 @@ static bool emit_insn(struct cc *c, unsigned idx)
         put(c, in, RCX);
         return false;
     case T_SH_RI:
-    case T_SH_RI_W:
+    case T_SH_RI_W: {
         if (pure) return false;
-        get(c, t->kind == T_SH_RI, RAX, in->rs1);
-        x86_shift_ri(e, t->kind == T_SH_RI, (enum x86_shift)t->arg, RAX, (uint8_t)in->imm);
-        if (t->kind == T_SH_RI_W) x86_movsxd(e, RAX, RAX);
-        put(c, in, RAX);
+        int d = dest(c, in, in->rs1);
+        if (t->kind == T_SH_RI) get(c, true, d, in->rs1);
+        else get32(c, d, in->rs1);
+        x86_shift_ri(e, t->kind == T_SH_RI, (enum x86_shift)t->arg, d, (uint8_t)in->imm);
+        if (t->kind == T_SH_RI_W) x86_movsxd(e, d, d);
+        put(c, in, d);
         return false;
+    }
     case T_SH_RR:
     case T_SH_RR_W:
         /* x86 masks the count in cl to 6 (64-bit) or 5 (32-bit) bits, the
@@ -603,13 +648,18 @@ static bool emit_insn(struct cc *c, unsigned idx)
         put(c, in, RAX);
         return false;
     case T_MUL:
-    case T_MUL_W:
+    case T_MUL_W: {
         if (pure) return false;
-        get(c, t->kind == T_MUL, RAX, in->rs1);
-        imul_src(c, t->kind == T_MUL, in->rs2);
-        if (t->kind == T_MUL_W) x86_movsxd(e, RAX, RAX);
-        put(c, in, RAX);
+        bool w = t->kind == T_MUL;
+        int d = dest(c, in, in->rs2);
+        if (w) get(c, true, d, in->rs1);
+        else get32(c, d, in->rs1);
+        if (in->rs2 && in->rs2 < 33 && c->host[in->rs2] >= 0) x86_imul_rr(e, w, d, c->host[in->rs2]);
+        else x86_imul_rm(e, w, d, XR(in->rs2));
+        if (!w) x86_movsxd(e, d, d);
+        put(c, in, d);
         return false;
+    }
     case T_MULH:
         if (pure) return false;
         get(c, true, RAX, in->rs1);
@@ -629,14 +679,17 @@ static bool emit_insn(struct cc *c, unsigned idx)
         if (pure) return false;
         emit_div(c, in, t->arg);
         return false;
-    case T_SHADD:
+    case T_SHADD: {
         /* (X1 or its zero-extended low word) << n, plus X2. */
         if (pure) return false;
-        get(c, !(t->arg & SHADD_UW), RAX, in->rs1);
-        if (t->arg & 7) x86_shift_ri(e, true, SH_SHL, RAX, (uint8_t)(t->arg & 7));
-        alu_src(c, true, ALU_ADD, RAX, in->rs2);
-        put(c, in, RAX);
+        /* x[rs2] is read after the shift changed d: never compute in it. */
+        int d = in->rd == in->rs2 ? RAX : dest(c, in, in->rs2);
+        get(c, !(t->arg & SHADD_UW), d, in->rs1);
+        if (t->arg & 7) x86_shift_ri(e, true, SH_SHL, d, (uint8_t)(t->arg & 7));
+        alu_src(c, true, ALU_ADD, d, in->rs2);
+        put(c, in, d);
         return false;
+    }
     case T_SLLI_UW:
         if (pure) return false;
         get(c, false, RAX, in->rs1);
@@ -694,8 +747,11 @@ static bool emit_insn(struct cc *c, unsigned idx)
         return false;
     }
     case T_BRANCH: {
-        get(c, true, RAX, in->rs1);
-        alu_src(c, true, ALU_CMP, RAX, in->rs2);
+        int a = RAX;
+        if (in->rs1 && c->host[in->rs1] >= 0) a = c->host[in->rs1];
+        else get(c, true, RAX, in->rs1);
+        if (in->rs2 == 0) x86_test_rr(e, true, a, a); /* the same flags as cmp a, 0 */
+        else alu_src(c, true, ALU_CMP, a, in->rs2);
         size_t taken = x86_jcc_fwd(e, (enum x86_cc)t->arg);
         emit_link_exit(c, 1, npc, JIT_X_LINK1);
         x86_patch_here(e, taken);
@@ -874,21 +930,22 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
                     .slow = slow, .tb = tb, .chain = true };
     struct x86_buf *e = &c.e;
 
-    /* Prologue: callee-saved registers, an 8-byte pad for alignment. */
+    /* Prologue: callee-saved registers, the frame. */
     for (int i = 0; i < 6; i++) x86_push(e, saved[i]);
-    x86_alu_ri(e, true, ALU_SUB, RSP, 8);
-    x86_mov_rm(e, true, RBP, x86_m(RDI, (int32_t)offsetof(struct vm_cpu, icount)));
-    x86_alu_rr(e, true, ALU_ADD, RBP, R8);
+    x86_alu_ri(e, true, ALU_SUB, RSP, FRAME);
+    x86_mov_rm(e, true, RAX, x86_m(RDI, (int32_t)offsetof(struct vm_cpu, icount)));
+    x86_alu_rr(e, true, ALU_ADD, RAX, R8);
+    x86_mov_mr(e, true, SLOT_END, RAX);
+    x86_mov_mr(e, true, SLOT_PF, RDX);
+    x86_mov_mr(e, true, SLOT_LIMIT, RCX);
     x86_mov_rr(e, true, RBX, RDI);
     x86_alu_ri(e, true, ALU_ADD, RBX, BIAS);
     x86_mov_rr(e, true, R12, RSI);
-    x86_mov_rr(e, true, R13, RDX);
-    x86_mov_rr(e, true, R14, RCX);
     x86_mov_rr(e, true, R15, R8);
     prologue_len = e->len; /* the same bytes for every block */
 
     /* Register caching: the most used guest registers (at least twice) go
-     * to r8-r11 for the whole block. */
+     * to cache_regs for the whole block. */
     unsigned uses[33] = { 0 };
     for (unsigned i = 0; i < k; i++) {
         const struct jit_insn *in = &insns[i];
@@ -897,11 +954,11 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         uses[in->rd]++;
     }
     memset(c.host, -1, sizeof c.host);
-    for (unsigned r = 0; r < sizeof cache_regs / sizeof cache_regs[0]; r++) {
-        unsigned best = 0;
+    for (unsigned r = 0; r < N_CACHE; r++) {
+        unsigned best = 0, most = 1; /* x0 is a constant, never cached */
         for (unsigned g = 1; g < 32; g++)
-            if (c.host[g] < 0 && uses[g] > uses[best]) best = g;
-        if (best == 0 || uses[best] < 2) break;
+            if (c.host[g] < 0 && uses[g] > most) best = g, most = uses[g];
+        if (best == 0) break;
         c.host[best] = (int8_t)cache_regs[r];
     }
     for (unsigned i = 0; i < k; i++)
