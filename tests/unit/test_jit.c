@@ -434,6 +434,54 @@ static void test_calls(void **state)
     pair_close(&p);
 }
 
+/* A chained jump between two compiled blocks follows the target's
+ * invalidation: after the second block's code is rewritten (by the host
+ * here, as a store or munmap would), the first one reaches the new code,
+ * not the stale compiled copy, and still chains once it is compiled. */
+static void test_relink(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    for (int round = 0; round < 4; round++) {
+        int32_t k = 1 + round;
+        uint32_t code[] = {
+            I_(RV_addi, T2, T2, 1),       /* 0: block A */
+            J_(0, 8),                     /* 4: j 12 */
+            EBREAK,                       /* 8 */
+            I_(RV_addi, T1, T1, k),       /* 12: block B */
+            B_(RV_bne, T2, T0, -16),      /* 16: back to A while t2 != t0 */
+            EBREAK,                       /* 20 */
+        };
+        uint64_t x[32] = { 0 };
+        x[T0] = 300;
+        if (round == 0) {
+            pair_load(&p, code, sizeof code, x);
+        } else {
+            /* Only block B changes; A's compiled code stays. */
+            for (int i = 0; i < 2; i++) {
+                assert_int_equal(vm_poke(p.vm[i], CODE + 12, &code[3], 4), 0);
+                struct vm_cpu *c = p.cpu[i];
+                memcpy(c->x, x, sizeof x);
+                c->pc = CODE;
+                c->icount = 0;
+            }
+        }
+        struct vm_stats before, after;
+        vm_get_stats(p.vm[1], &before);
+        for (int guard = 0; guard < 10000 && p.cpu[0]->pc != CODE + 20; guard++)
+            pair_step(&p, round == 3 ? 1000000 : 1 + rnd() % 100, "relink");
+        vm_get_stats(p.vm[1], &after);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(p.cpu[i]->pc, CODE + 20);
+            assert_int_equal(p.cpu[i]->x[T1], 300 * (uint64_t)k);
+            assert_int_equal(p.cpu[i]->icount, 300 * 4);
+        }
+        if (round == 3) assert_true(after.jit_runs - before.jit_runs < 10);
+    }
+    pair_close(&p);
+}
+
 /* instret read by compiled blocks reached by chaining: the count is exact
  * there too (compiled code keeps it in registers between blocks). */
 static void test_instret(void **state)
@@ -547,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_fault_mid_block),
         cmocka_unit_test(test_chained_loop),
         cmocka_unit_test(test_calls),
+        cmocka_unit_test(test_relink),
         cmocka_unit_test(test_instret),
         cmocka_unit_test(test_cache_flush),
     };

@@ -53,9 +53,10 @@ enum {
 };
 
 /* Block exits, as seen by the dispatcher. */
-enum { X_LINK0, X_LINK1, X_JALR, X_EXC, X_SMC, X_PARTIAL, X_JIT };
+enum { X_LINK0, X_LINK1, X_JALR, X_EXC, X_SMC, X_PARTIAL, X_RESUME, X_JIT };
 _Static_assert((int)X_LINK0 == JIT_X_LINK0 && (int)X_LINK1 == JIT_X_LINK1 && (int)X_JALR == JIT_X_JALR &&
-               (int)X_EXC == JIT_X_EXC && (int)X_SMC == JIT_X_SMC && (int)X_PARTIAL == JIT_X_PARTIAL,
+               (int)X_EXC == JIT_X_EXC && (int)X_SMC == JIT_X_SMC && (int)X_PARTIAL == JIT_X_PARTIAL &&
+               (int)X_RESUME == JIT_X_RESUME,
                "compiled blocks exit with the interpreter's codes");
 
 /* CSR access kinds used by the table. */
@@ -791,7 +792,7 @@ int vm_run(struct vm_cpu *cpu, uint64_t budget, struct vm_exit *ex)
             ex->tval = cpu->exc_tval;
             return 0;
         }
-        if (r == X_SMC || r == X_PARTIAL || run->temp || !run->valid) {
+        if (r == X_SMC || r == X_PARTIAL || r == X_RESUME || run->temp || !run->valid) {
             prev = NULL;
             continue;
         }

@@ -141,6 +141,26 @@ static void *cache_put(struct jit *j, const uint8_t *code, size_t len)
     return j->base + at;
 }
 
+/* Points the chaining jump of edge l at its target's compiled code (just
+ * after the shared prologue, at the entry checks), or at the source's
+ * return to the dispatcher when the edge has no valid compiled target.
+ * Called between blocks or from helpers, never concurrently with the code
+ * it patches running on another thread (one vm runs on one thread). A
+ * failure to make the page writable would leave a jump to code that may
+ * be stale, so it ends the process. */
+void jit_link_patch(struct vm_tb_link *l)
+{
+    const struct vm_tb *to = l->to;
+    uint8_t *dst = to && to->valid && to->jit_code ? (uint8_t *)to->jit_code + prologue_len : l->unlinked;
+    int32_t rel = (int32_t)(dst - (l->jmp + 4)), cur;
+    memcpy(&cur, l->jmp, 4);
+    if (cur == rel) return;
+    uintptr_t lo = (uintptr_t)l->jmp & ~(uintptr_t)4095, hi = ((uintptr_t)l->jmp + 4 + 4095) & ~(uintptr_t)4095;
+    if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE)) abort();
+    memcpy(l->jmp, &rel, 4);
+    if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_EXEC)) abort();
+}
+
 /* ---- helpers called from compiled code (slow paths) ---- */
 
 /* kind: size in bits 0..3, JIT_SIGNED, rd in bits 8..15. Returns 0, or 1
@@ -229,6 +249,9 @@ struct cc {
     int8_t host[33];
     uint32_t wmask;
     size_t loop_top;     /* code offset after the entry loads */
+    /* Per link slot: the rel32 of the chaining jump (0: none) and the
+     * offset of the return to the dispatcher it goes to while unlinked. */
+    size_t link_jmp[2], link_unl[2];
 };
 
 /* Host registers that cache guest registers, most used first. rbp, r13
@@ -266,13 +289,25 @@ static void emit_icount(struct x86_buf *e, uint32_t count)
     x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(icount)), RAX);
 }
 
+/* cpu->cur_tb = this block. Compiled code sets it only where it is read:
+ * before calls of helpers (stores into code compare with it) and at
+ * returns to the dispatcher (the last block run), not at every chained
+ * block entry. */
+static void emit_cur_tb(struct cc *c)
+{
+    x86_mov_ri64(&c->e, RAX, (uint64_t)(uintptr_t)c->tb);
+    x86_mov_mr(&c->e, true, x86_m(RBX, CPU_OFF(cur_tb)), RAX);
+}
+
 /* Leaves the block: cpu->pc = pc, cpu->icount = block start + count,
  * returns code. */
-static void emit_exit(struct x86_buf *e, uint64_t pc, uint32_t count, int code)
+static void emit_exit(struct cc *c, uint64_t pc, uint32_t count, int code)
 {
+    struct x86_buf *e = &c->e;
     x86_mov_ri64(e, RAX, pc);
     x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(pc)), RAX);
     emit_icount(e, count);
+    emit_cur_tb(c);
     x86_mov_ri64(e, RAX, (uint64_t)code);
     emit_epilogue(e);
 }
@@ -370,7 +405,7 @@ static void put_imm(struct cc *c, const struct jit_insn *in, int32_t imm)
 static void exit_wb(struct cc *c, uint64_t pc, uint32_t count, int code)
 {
     writeback(c);
-    emit_exit(&c->e, pc, count, code);
+    emit_exit(c, pc, count, code);
 }
 
 /* For a block ending in a call that chains on: push its return pc and the
@@ -395,18 +430,14 @@ static void emit_ras_push(struct cc *c)
 }
 
 /* The normal end of a block with a static successor (slot 0: taken/jump,
- * 1: fallthrough): count the block, then jump straight into the compiled
- * block linked there if it fits the budget (r15) and no stop is pending;
- * else return to the dispatcher. Links are read at run time, so the
- * dispatcher can set them later and invalidation can clear them. */
+ * 1: fallthrough): count the block, then go on to the compiled block
+ * linked there through a jump that jit_link_patch() keeps pointing at the
+ * linked block's code, or at the return to the dispatcher while there is
+ * none. The budget and stop checks are at the target's entry. */
 static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
 {
     struct x86_buf *e = &c->e;
     uint32_t n = c->n;
-    if (!c->chain) {
-        exit_wb(c, pc, n, code);
-        return;
-    }
     x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n);
     if (pc == c->insns[0].pc) {
         /* A loop onto itself: no link to read. The block cannot have been
@@ -424,27 +455,14 @@ static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
         return;
     }
     writeback(c);
-    x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)&c->tb->link[slot].to);
-    x86_mov_rm(e, true, RAX, x86_m(RAX, 0));
-    x86_test_rr(e, true, RAX, RAX);
-    size_t f1 = x86_jcc_fwd(e, CC_E);
-    x86_mov_rm(e, true, RCX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
-    x86_test_rr(e, true, RCX, RCX);
-    size_t f2 = x86_jcc_fwd(e, CC_E);
-    x86_mov_rm(e, false, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, n_insns)));
-    x86_alu_rr(e, true, ALU_CMP, R15, RDX);
-    size_t f3 = x86_jcc_fwd(e, CC_B);
-    x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
-    size_t f4 = x86_jcc_fwd(e, CC_NE);
     emit_ras_push(c);
-    x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(cur_tb)), RAX);
-    x86_alu_ri(e, true, ALU_ADD, RCX, (int32_t)prologue_len);
-    x86_jmp_r(e, RCX);
-    x86_patch_here(e, f1);
-    x86_patch_here(e, f2);
-    x86_patch_here(e, f3);
-    x86_patch_here(e, f4);
-    emit_exit(e, pc, 0, code);
+    c->link_jmp[slot] = x86_jmp_fwd(e);
+    x86_patch_here(e, c->link_jmp[slot]);
+    c->link_unl[slot] = e->len;
+    /* Not chained: the dispatcher pushes a call's return itself. */
+    if (c->tb->exit_kind == TB_EXIT_CALL)
+        x86_alu_mi(e, false, ALU_SUB, x86_m(RBX, CPU_OFF(ras_top)), 1);
+    emit_exit(c, pc, 0, code);
 }
 
 
@@ -494,7 +512,7 @@ static void emit_trap(struct cc *c, const struct jit_insn *in, unsigned idx, uns
     x86_mov_mi32d(e, x86_m(RBX, CPU_OFF(exc_cause)), cause);
     x86_mov_ri64(e, RAX, tval);
     x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(exc_tval)), RAX);
-    emit_exit(e, in->pc, idx, JIT_X_EXC);
+    emit_exit(c, in->pc, idx, JIT_X_EXC);
 }
 
 static void emit_div(struct cc *c, const struct jit_insn *in, int f)
@@ -561,6 +579,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
         *s = (struct slow){ .type = SLOW_HELPER, .idx = idx, .npc = npc };
         writeback(c);
         emit_icount(e, 0); /* handlers read it (instret, cycle, time) */
+        emit_cur_tb(c);
         x86_mov_rr(e, true, RDI, RBX);
         x86_alu_ri(e, true, ALU_SUB, RDI, BIAS);
         x86_mov_ri64(e, RSI, (uint64_t)(uintptr_t)in->helper_arg);
@@ -800,17 +819,12 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
             x86_test_rr(e, true, RDX, RDX);
             size_t f5 = x86_jcc_fwd(e, CC_E);
-            x86_mov_rm(e, false, RDI, x86_m(RAX, (int32_t)offsetof(struct vm_tb, n_insns)));
-            x86_alu_rr(e, true, ALU_CMP, R15, RDI);
-            size_t f6 = x86_jcc_fwd(e, CC_B);
-            x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
-            size_t f7 = x86_jcc_fwd(e, CC_NE);
+            /* The target's entry checks the budget and stop requests. */
             x86_alu_mi(e, false, ALU_SUB, x86_m(RBX, CPU_OFF(ras_top)), 1);
-            x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(cur_tb)), RAX);
             x86_alu_ri(e, true, ALU_ADD, RDX, (int32_t)prologue_len);
             x86_jmp_r(e, RDX);
-            size_t fs[] = { f1, f2, f3, f4, f5, f6, f7 };
-            for (unsigned q = 0; q < 7; q++) x86_patch_here(e, fs[q]);
+            size_t fs[] = { f1, f2, f3, f4, f5 };
+            for (unsigned q = 0; q < 5; q++) x86_patch_here(e, fs[q]);
         } else if (c->chain) {
             /* Inline cache: link[0] is the last target the dispatcher saw. */
             x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)&c->tb->link[0].to);
@@ -822,22 +836,15 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
             x86_test_rr(e, true, RDX, RDX);
             size_t f3 = x86_jcc_fwd(e, CC_E);
-            x86_mov_rm(e, false, RSI, x86_m(RAX, (int32_t)offsetof(struct vm_tb, n_insns)));
-            x86_alu_rr(e, true, ALU_CMP, R15, RSI);
-            size_t f4 = x86_jcc_fwd(e, CC_B);
-            x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
-            size_t f5 = x86_jcc_fwd(e, CC_NE);
             emit_ras_push(c);
-            x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(cur_tb)), RAX);
             x86_alu_ri(e, true, ALU_ADD, RDX, (int32_t)prologue_len);
             x86_jmp_r(e, RDX);
             x86_patch_here(e, f1);
             x86_patch_here(e, f2);
             x86_patch_here(e, f3);
-            x86_patch_here(e, f4);
-            x86_patch_here(e, f5);
         }
         emit_icount(e, 0);
+        emit_cur_tb(c);
         x86_mov_ri64(e, RAX, JIT_X_JALR);
         emit_epilogue(e);
         return true;
@@ -858,15 +865,16 @@ static void emit_slow(struct cc *c, struct slow *s)
         /* eax is JIT_H_EXC or JIT_H_SMC. */
         x86_alu_ri(e, false, ALU_CMP, RAX, JIT_H_SMC);
         size_t smc = x86_jcc_fwd(e, CC_E);
-        emit_exit(e, in->pc, s->idx, JIT_X_EXC);
+        emit_exit(c, in->pc, s->idx, JIT_X_EXC);
         x86_patch_here(e, smc);
-        emit_exit(e, s->npc, s->idx + 1, JIT_X_SMC);
+        emit_exit(c, s->npc, s->idx + 1, JIT_X_SMC);
         return;
     }
     /* rsi = guest address; for stores rdx = value. Cached registers go to
      * memory first (the call clobbers them, the exits need them there) and
      * come back after a successful access. */
     writeback(c);
+    if (s->type == SLOW_STORE) emit_cur_tb(c); /* clobbers rax only */
     x86_mov_rr(e, true, RDI, RBX);
     x86_alu_ri(e, true, ALU_SUB, RDI, BIAS);
     if (s->type == SLOW_LOAD) {
@@ -877,7 +885,7 @@ static void emit_slow(struct cc *c, struct slow *s)
         reload_all(c);
         x86_jmp_to(e, s->resume);
         x86_patch_here(e, fault);
-        emit_exit(e, in->pc, s->idx, JIT_X_EXC);
+        emit_exit(c, in->pc, s->idx, JIT_X_EXC);
     } else {
         x86_mov_ri64(e, RCX, s->kind);
         emit_call(e, (const void *)helper_store);
@@ -887,11 +895,11 @@ static void emit_slow(struct cc *c, struct slow *s)
         x86_jmp_to(e, s->resume);
         x86_patch_here(e, notok);
         size_t smc = x86_jcc_fwd(e, CC_G);
-        emit_exit(e, in->pc, s->idx, JIT_X_EXC);
+        emit_exit(c, in->pc, s->idx, JIT_X_EXC);
         x86_patch_here(e, smc);
         /* The store rewrote this block's own code: the instructions after
          * it may be stale, so leave right after it (as the interpreter). */
-        emit_exit(e, s->npc, s->idx + 1, JIT_X_SMC);
+        emit_exit(c, s->npc, s->idx + 1, JIT_X_SMC);
     }
 }
 
@@ -944,6 +952,13 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     x86_mov_rr(e, true, R15, R8);
     prologue_len = e->len; /* the same bytes for every block */
 
+    /* Chained jumps enter here: the block must fit in the budget left
+     * and no stop be pending, else the dispatcher resumes at it. */
+    x86_alu_ri(e, true, ALU_CMP, R15, (int32_t)n);
+    size_t bail1 = x86_jcc_fwd(e, CC_B);
+    x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
+    size_t bail2 = x86_jcc_fwd(e, CC_NE);
+
     /* Register caching: the most used guest registers (at least twice) go
      * to cache_regs for the whole block. */
     unsigned uses[33] = { 0 };
@@ -979,6 +994,9 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         else emit_link_exit(&c, 1, end_pc, JIT_X_LINK1);
     }
     for (unsigned i = 0; i < c.nslow; i++) emit_slow(&c, &slow[i]);
+    x86_patch_here(e, bail1);
+    x86_patch_here(e, bail2);
+    emit_exit(&c, insns[0].pc, 0, JIT_X_RESUME);
     if (!x86_ok(e)) {
         tb->jit_failed = 1;
         return JIT_DECLINED;
@@ -991,6 +1009,14 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     }
     tb->jit_code = code;
     tb->jit_len = (uint32_t)e->len;
+    for (int slot = 0; slot < 2; slot++) {
+        if (!c.link_jmp[slot]) continue;
+        tb->link[slot].jmp = (uint8_t *)code + c.link_jmp[slot];
+        tb->link[slot].unlinked = (uint8_t *)code + c.link_unl[slot];
+        if (tb->link[slot].to) jit_link_patch(&tb->link[slot]);
+    }
+    for (struct vm_tb_link *l = tb->incoming; l; l = l->in_next)
+        if (l->jmp) jit_link_patch(l);
     /* Offsets for --jit-dump, in the block arena (they die with the block);
      * none if the arena is full. */
     tb->jit_off = vm_tb_alloc(vm, (done + 1) * sizeof(uint32_t));
@@ -1022,6 +1048,7 @@ void vm_jit_foreach(struct vm *vm, void (*fn)(void *ctx, const struct vm_jit_blo
 }
 
 void jit_cache_flush(struct vm *vm) { (void)vm; }
+void jit_link_patch(struct vm_tb_link *l) { (void)l; }
 void jit_cache_destroy(struct vm *vm) { (void)vm; }
 int jit_supports(unsigned id) { (void)id; return 0; }
 enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_insn *insns,

@@ -16,8 +16,11 @@ struct vm_tb;
  * interpreter's X_* exits with the same meaning (exec.c checks that the
  * numbers agree); JIT_X_PARTIAL means the compiled code covered only a
  * prefix of the block and stopped before an instruction it does not
- * compile, which the interpreter runs next (cpu->pc is that instruction). */
-enum { JIT_X_LINK0, JIT_X_LINK1, JIT_X_JALR, JIT_X_EXC, JIT_X_SMC, JIT_X_PARTIAL };
+ * compile, which the interpreter runs next (cpu->pc is that instruction);
+ * JIT_X_RESUME means compiled code jumped to a block and stopped at its
+ * entry (budget too small for it, or a stop request) before running it:
+ * cpu->pc is that block's first instruction, nothing needs linking. */
+enum { JIT_X_LINK0, JIT_X_LINK1, JIT_X_JALR, JIT_X_EXC, JIT_X_SMC, JIT_X_PARTIAL, JIT_X_RESUME };
 
 /* One decoded guest instruction of the block, as the templates need it.
  * rd is 32 (the sink register) for integer writes to x0, as in the
