@@ -434,6 +434,51 @@ static void test_calls(void **state)
     pair_close(&p);
 }
 
+/* Indirect calls alternating between two functions (the inline cache
+ * misses every time): compiled code finds the target in the jump cache and
+ * stays compiled; results and counts as computed by hand. */
+static void test_indirect_calls(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    enum { RA = 1, T3 = 28, T4 = 29 };
+#define R_(id, rd, rs1, rs2) (rv_insns[RV_##id].match | (rd) << 7 | (rs1) << 15 | (rs2) << 20)
+    uint32_t code[] = {
+        I_(RV_jalr, RA, T3, 0),       /* 0: call *t3 */
+        R_(xor, T3, T3, T4),          /* 4: swap t3, t4 */
+        R_(xor, T4, T3, T4),          /* 8 */
+        R_(xor, T3, T3, T4),          /* 12 */
+        I_(RV_addi, S0, S0, 1),       /* 16 */
+        B_(RV_bne, S0, T0, -20),      /* 20: back to 0 while s0 != t0 */
+        EBREAK,                       /* 24 */
+        I_(RV_addi, T2, T2, 3),       /* 28: f */
+        I_(RV_jalr, 0, RA, 0),        /* 32: ret */
+        I_(RV_addi, T2, T2, 5),       /* 36: g */
+        I_(RV_jalr, 0, RA, 0),        /* 40: ret */
+    };
+#undef R_
+    uint64_t x[32] = { 0 };
+    x[T0] = 500;
+    x[T3] = CODE + 28;
+    x[T4] = CODE + 36;
+    for (int round = 0; round < 3; round++) {
+        pair_load(&p, code, sizeof code, x);
+        struct vm_stats before, after;
+        vm_get_stats(p.vm[1], &before);
+        for (int guard = 0; guard < 10000 && p.cpu[0]->pc != CODE + 24; guard++)
+            pair_step(&p, round == 2 ? 1000000 : 1 + rnd() % 200, "indirect calls");
+        vm_get_stats(p.vm[1], &after);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(p.cpu[i]->pc, CODE + 24);
+            assert_int_equal(p.cpu[i]->x[T2], 250 * 3 + 250 * 5);
+            assert_int_equal(p.cpu[i]->icount, 500 * 8);
+        }
+        if (round == 2) assert_true(after.jit_runs - before.jit_runs < 20);
+    }
+    pair_close(&p);
+}
+
 /* A chained jump between two compiled blocks follows the target's
  * invalidation: after the second block's code is rewritten (by the host
  * here, as a store or munmap would), the first one reaches the new code,
@@ -596,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_chained_loop),
         cmocka_unit_test(test_calls),
         cmocka_unit_test(test_relink),
+        cmocka_unit_test(test_indirect_calls),
         cmocka_unit_test(test_instret),
         cmocka_unit_test(test_cache_flush),
     };

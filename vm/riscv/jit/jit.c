@@ -252,6 +252,7 @@ struct cc {
     /* Per link slot: the rel32 of the chaining jump (0: none) and the
      * offset of the return to the dispatcher it goes to while unlinked. */
     size_t link_jmp[2], link_unl[2];
+    struct vm_tb *const *jc;  /* the vm's jump cache (indirect jumps) */
 };
 
 /* Host registers that cache guest registers, most used first. rbp, r13
@@ -843,6 +844,30 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_patch_here(e, f2);
             x86_patch_here(e, f3);
         }
+        if (c->chain) {
+            /* Missed: look the target up in the jump cache, as the
+             * dispatcher would first (vm_tb_lookup), so that indirect
+             * calls and jumps with many targets stay in compiled code. */
+            x86_mov_rr(e, false, RAX, RCX);
+            x86_shift_ri(e, false, SH_SHR, RAX, 1);
+            x86_alu_ri(e, false, ALU_AND, RAX, (1 << VM_JC_BITS) - 1);
+            x86_shift_ri(e, false, SH_SHL, RAX, 3);
+            x86_mov_ri64(e, RDX, (uint64_t)(uintptr_t)c->jc);
+            x86_mov_rm(e, true, RAX, x86_mi(RDX, RAX));
+            x86_test_rr(e, true, RAX, RAX);
+            size_t f1 = x86_jcc_fwd(e, CC_E);
+            x86_alu_rm(e, true, ALU_CMP, RCX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, pc)));
+            size_t f2 = x86_jcc_fwd(e, CC_NE);
+            x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
+            x86_test_rr(e, true, RDX, RDX);
+            size_t f3 = x86_jcc_fwd(e, CC_E);
+            emit_ras_push(c);
+            x86_alu_ri(e, true, ALU_ADD, RDX, (int32_t)prologue_len);
+            x86_jmp_r(e, RDX);
+            x86_patch_here(e, f1);
+            x86_patch_here(e, f2);
+            x86_patch_here(e, f3);
+        }
         emit_icount(e, 0);
         emit_cur_tb(c);
         x86_mov_ri64(e, RAX, JIT_X_JALR);
@@ -935,7 +960,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     struct jit *j = vm->jit;
     struct slow slow[256];
     struct cc c = { .e = { .buf = j->tmp, .cap = JIT_MAX_BLOCK_CODE }, .insns = insns, .n = n,
-                    .slow = slow, .tb = tb, .chain = true };
+                    .slow = slow, .tb = tb, .chain = true, .jc = vm->jc };
     struct x86_buf *e = &c.e;
 
     /* Prologue: callee-saved registers, the frame. */
