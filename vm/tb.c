@@ -126,7 +126,7 @@ static void link_clear(struct vm_tb_link *l)
     l->to = NULL;
     l->in_next = NULL;
     l->in_pprev = NULL;
-    if (l->jmp) jit_link_patch(l); /* compiled code must not jump to it */
+    jit_link_patch(l); /* compiled code must not jump to it */
 }
 
 void vm_tb_link_set(struct vm_tb *from, int slot, struct vm_tb *to)
@@ -140,7 +140,7 @@ void vm_tb_link_set(struct vm_tb *from, int slot, struct vm_tb *to)
     if (to->incoming) to->incoming->in_pprev = &l->in_next;
     l->in_pprev = &to->incoming;
     to->incoming = l;
-    if (l->jmp) jit_link_patch(l);
+    jit_link_patch(l);
 }
 
 void vm_tb_invalidate(struct vm *vm, struct vm_tb *tb)

@@ -41,10 +41,11 @@ struct vm_tb;
 struct vm_tb_link {
     struct vm_tb *to;
     struct vm_tb_link *in_next, **in_pprev;
-    /* JIT direct chaining: the rel32 field of the source block's compiled
-     * jump for this edge (NULL: none) and where that jump goes while the
-     * edge has no compiled target. Kept pointing at the target's code by
-     * jit_link_patch() whenever `to` changes or the target is compiled. */
+    /* JIT (jit_link_patch() keeps these whenever `to` changes or the
+     * target is compiled): the target's compiled entry or NULL; the rel32
+     * field of the source block's compiled jump for this edge (NULL: none)
+     * and where that jump goes while the edge has no compiled target. */
+    void *host;
     uint8_t *jmp, *unlinked;
 };
 
@@ -160,7 +161,7 @@ void vm_tb_fini(struct vm *vm);
 struct jit;
 void jit_cache_flush(struct vm *vm);   /* forget all host code (blocks are gone) */
 void jit_cache_destroy(struct vm *vm);
-void jit_link_patch(struct vm_tb_link *l); /* l->to changed: retarget l->jmp */
+void jit_link_patch(struct vm_tb_link *l); /* l->to changed: l->host, l->jmp */
 
 /* ISA backend hooks (vm/riscv/). */
 void vm_isa_cpu_flush(struct vm_cpu *cpu); /* forget cached block pointers */

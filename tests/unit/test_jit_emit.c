@@ -171,6 +171,11 @@ static void test_shift_mul_div(void **state)
     T("cmova r9, r10", x86_cmov(e, CC_A, R9, R10));
     T("not rax", x86_not(e, true, RAX));
     T("not r11d", x86_not(e, false, R11));
+    T("neg rbp", x86_neg(e, true, RBP));
+    T("neg eax", x86_neg(e, false, RAX));
+    T("neg r13d", x86_neg(e, false, R13));
+    T("test esi, 7", x86_test_ri(e, false, RSI, 7));
+    T("test r14, 0x7fffffff", x86_test_ri(e, true, R14, 0x7fffffff));
     T("bswap rax", x86_bswap(e, RAX));
     T("bswap r12", x86_bswap(e, R12));
 }

@@ -141,9 +141,9 @@ static void *cache_put(struct jit *j, const uint8_t *code, size_t len)
     return j->base + at;
 }
 
-/* Points the chaining jump of edge l at its target's compiled code (just
- * after the shared prologue, at the entry checks), or at the source's
- * return to the dispatcher when the edge has no valid compiled target.
+/* Sets l->host to the target's compiled entry (just after the shared
+ * prologue, at the entry checks) or NULL, and points the chaining jump of
+ * the edge, if any, there or at the source's return to the dispatcher.
  * Called between blocks or from helpers, never concurrently with the code
  * it patches running on another thread (one vm runs on one thread). A
  * failure to make the page writable would leave a jump to code that may
@@ -151,7 +151,9 @@ static void *cache_put(struct jit *j, const uint8_t *code, size_t len)
 void jit_link_patch(struct vm_tb_link *l)
 {
     const struct vm_tb *to = l->to;
-    uint8_t *dst = to && to->valid && to->jit_code ? (uint8_t *)to->jit_code + prologue_len : l->unlinked;
+    l->host = to && to->valid && to->jit_code ? (uint8_t *)to->jit_code + prologue_len : NULL;
+    if (!l->jmp) return;
+    uint8_t *dst = l->host ? l->host : l->unlinked;
     int32_t rel = (int32_t)(dst - (l->jmp + 4)), cur;
     memcpy(&cur, l->jmp, 4);
     if (cur == rel) return;
@@ -485,8 +487,7 @@ static void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigne
     x86_alu_rm(e, true, ALU_CMP, RSI, SLOT_LIMIT);
     s->patch[s->npatch++] = x86_jcc_fwd(e, CC_A);
     if (size > 1) {
-        x86_mov_rr(e, false, RAX, RSI);
-        x86_alu_ri(e, false, ALU_AND, RAX, (int32_t)(size - 1));
+        x86_test_ri(e, false, RSI, (int32_t)(size - 1));
         s->patch[s->npatch++] = x86_jcc_fwd(e, CC_NE);
     }
     x86_mov_rr(e, true, RAX, RSI);
@@ -607,7 +608,18 @@ static bool emit_insn(struct cc *c, unsigned idx)
     case T_ALU_RI:
     case T_ALU_RI_W: {
         if (pure) return false;
+        if (in->rs1 == 0 && t->kind == T_ALU_RI) {
+            /* li: 0 op imm is imm (add, or, xor) or 0 (and). */
+            put_imm(c, in, t->arg == ALU_AND ? 0 : imm);
+            return false;
+        }
         int d = dest(c, in, in->rs1);
+        if (t->kind == T_ALU_RI_W && t->arg == ALU_ADD && !imm && in->rs1 < 33 && c->host[in->rs1] >= 0) {
+            /* sext.w */
+            x86_movsxd(e, d, c->host[in->rs1]);
+            put(c, in, d);
+            return false;
+        }
         if (t->kind == T_ALU_RI) get(c, true, d, in->rs1);
         else get32(c, d, in->rs1);
         if (imm || t->arg == ALU_AND) x86_alu_ri(e, t->kind == T_ALU_RI, (enum x86_alu)t->arg, d, imm);
@@ -620,6 +632,17 @@ static bool emit_insn(struct cc *c, unsigned idx)
         if (pure) return false;
         bool w = t->kind == T_ALU_RR;
         enum x86_alu op = (enum x86_alu)t->arg;
+        if (in->rs1 == 0) {
+            /* mv (0 + x, 0 | x, 0 ^ x), neg (0 - x), sext.w of a move (W). */
+            int d = dest(c, in, 0);
+            if (w) get(c, true, d, in->rs2);
+            else get32(c, d, in->rs2);
+            if (op == ALU_SUB) x86_neg(e, w, d);
+            else if (op == ALU_AND) x86_alu_rr(e, false, ALU_XOR, d, d);
+            if (!w) x86_movsxd(e, d, d);
+            put(c, in, d);
+            return false;
+        }
         if (in->rd < 32 && in->rd == in->rs2 && in->rs1 != in->rs2 && op != ALU_SUB &&
             c->host[in->rd] >= 0) {
             /* rd = rs1 op rd, commutative: in place. */
@@ -811,21 +834,16 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_mov_rm(e, true, RAX, x86_m(RSI, CPU_OFF(ras[0].caller)));
             x86_test_rr(e, true, RAX, RAX);
             size_t f2 = x86_jcc_fwd(e, CC_E);
-            x86_load(e, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, valid)), 1, false);
-            x86_test_rr(e, false, RDX, RDX);
-            size_t f3 = x86_jcc_fwd(e, CC_E);
-            x86_mov_rm(e, true, RAX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, link[1].to)));
-            x86_test_rr(e, true, RAX, RAX);
-            size_t f4 = x86_jcc_fwd(e, CC_E);
-            x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
+            /* The caller's fallthrough link: its compiled entry, NULL when
+             * it has none or the caller was invalidated (links cleared). */
+            x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, link[1].host)));
             x86_test_rr(e, true, RDX, RDX);
-            size_t f5 = x86_jcc_fwd(e, CC_E);
+            size_t f3 = x86_jcc_fwd(e, CC_E);
             /* The target's entry checks the budget and stop requests. */
             x86_alu_mi(e, false, ALU_SUB, x86_m(RBX, CPU_OFF(ras_top)), 1);
-            x86_alu_ri(e, true, ALU_ADD, RDX, (int32_t)prologue_len);
             x86_jmp_r(e, RDX);
-            size_t fs[] = { f1, f2, f3, f4, f5 };
-            for (unsigned q = 0; q < 5; q++) x86_patch_here(e, fs[q]);
+            size_t fs[] = { f1, f2, f3 };
+            for (unsigned q = 0; q < 3; q++) x86_patch_here(e, fs[q]);
         } else if (c->chain) {
             /* Inline cache: link[0] is the last target the dispatcher saw. */
             x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)&c->tb->link[0].to);
@@ -1040,8 +1058,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         tb->link[slot].unlinked = (uint8_t *)code + c.link_unl[slot];
         if (tb->link[slot].to) jit_link_patch(&tb->link[slot]);
     }
-    for (struct vm_tb_link *l = tb->incoming; l; l = l->in_next)
-        if (l->jmp) jit_link_patch(l);
+    for (struct vm_tb_link *l = tb->incoming; l; l = l->in_next) jit_link_patch(l);
     /* Offsets for --jit-dump, in the block arena (they die with the block);
      * none if the arena is full. */
     tb->jit_off = vm_tb_alloc(vm, (done + 1) * sizeof(uint32_t));

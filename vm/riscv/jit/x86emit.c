@@ -234,6 +234,13 @@ void x86_cmov(struct x86_buf *e, enum x86_cc cc, int dst, int src)
 }
 
 void x86_not(struct x86_buf *e, bool w, int r) { op(e, w ? F_W : 0, OPC(0xf7), 2, R_(r)); }
+void x86_neg(struct x86_buf *e, bool w, int r) { op(e, w ? F_W : 0, OPC(0xf7), 3, R_(r)); }
+
+void x86_test_ri(struct x86_buf *e, bool w, int r, int32_t imm)
+{
+    op(e, w ? F_W : 0, OPC(0xf7), 0, R_(r));
+    x86_u32(e, (uint32_t)imm);
+}
 
 void x86_bswap(struct x86_buf *e, int r)
 {

@@ -89,6 +89,8 @@ void x86_cqo(struct x86_buf *e, bool w);                                 /* cqo 
 void x86_setcc(struct x86_buf *e, enum x86_cc cc, int dst8);
 void x86_cmov(struct x86_buf *e, enum x86_cc cc, int dst, int src);       /* 64-bit */
 void x86_not(struct x86_buf *e, bool w, int r);
+void x86_neg(struct x86_buf *e, bool w, int r);
+void x86_test_ri(struct x86_buf *e, bool w, int r, int32_t imm);          /* flags of r & imm */
 void x86_bswap(struct x86_buf *e, int r);                                 /* 64-bit */
 void x86_push(struct x86_buf *e, int r);
 void x86_pop(struct x86_buf *e, int r);
