@@ -49,6 +49,8 @@ static void debug_usage(FILE *out)
             "                       process and can reverse from the end; continuing\n"
             "                       from there reports the recorded exit\n"
             "  --verbose            log the protocol's packets to stderr\n"
+            "  --engine E           interp, jit or auto (default: $REPRISE_ENGINE, else\n"
+            "                       auto); the replay is the same with every engine\n"
             "  -h, --help           show this help\n"
             "\n"
             "Exit status: 0 when gdb ends the session; the recorded program's status\n"
@@ -126,6 +128,7 @@ int cmd_debug(int argc, char **argv)
         { "checkpoint-interval", required_argument, NULL, 'i' },
         { "max-checkpoints", required_argument, NULL, 'm' },
         { "stop-at-end", no_argument, NULL, 'E' },
+        { "engine", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -134,6 +137,7 @@ int cmd_debug(int argc, char **argv)
     int c;
     char *end;
     bool stop_at_end = false;
+    const char *engine = NULL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -174,6 +178,7 @@ int cmd_debug(int argc, char **argv)
             gc.checkpoint_max = v;
             break;
         }
+        case 'e': engine = optarg; break;
         case 'h': debug_usage(stdout); return CLI_OK;
         default: debug_usage(stderr); return CLI_USAGE;
         }
@@ -182,6 +187,7 @@ int cmd_debug(int argc, char **argv)
         debug_usage(stderr);
         return CLI_USAGE;
     }
+    if (cli_engine_setup("debug", engine, false)) return CLI_USAGE;
     const char *file = argv[optind];
     char err[1024] = "";
     struct rpr_reader *rd;

@@ -47,6 +47,8 @@ static void expand_usage(FILE *out)
             "  -p, --plugin SPEC     plugin NAME (see 'reprise plugins') or path to a\n"
             "                        plugin .so, with its arguments: NAME:KEY=VALUE,...\n"
             "  --stream PID          expand this process of a process tree\n"
+            "  --engine E            interp, jit or auto (default: $REPRISE_ENGINE, else\n"
+            "                        auto); the trace is the same with every engine\n"
             "  -q, --quiet           no progress display\n"
             "  -h, --help            show this help\n"
             "\n"
@@ -161,10 +163,11 @@ int cmd_expand(int argc, char **argv)
         { "sample", required_argument, NULL, 'S' },
         { "limit", required_argument, NULL, 'L' },
         { "quiet", no_argument, NULL, 'q' },
+        { "engine", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
-    const char *output = NULL;
+    const char *output = NULL, *engine = NULL;
     const char *specs[MAX_SPECS];
     size_t n_specs = 0;
     struct tracer_params tp = { 0 };
@@ -236,6 +239,7 @@ int cmd_expand(int argc, char **argv)
             }
             break;
         case 'q': quiet = true; break;
+        case 'e': engine = optarg; break;
         case 'h': expand_usage(stdout); return CLI_OK;
         default: expand_usage(stderr); return CLI_USAGE;
         }
@@ -245,6 +249,7 @@ int cmd_expand(int argc, char **argv)
         expand_usage(stderr);
         return CLI_USAGE;
     }
+    if (cli_engine_setup("expand", engine, false)) return CLI_USAGE;
     if (tp.to && tp.to <= tp.from) {
         cli_error("expand", "--to (%" PRIu64 ") must be greater than --from (%" PRIu64 ")",
                   tp.to, tp.from);

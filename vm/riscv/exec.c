@@ -448,9 +448,39 @@ out: __attribute__((unused));                                                   
 #include "insns.def"
 #undef INSN
 
-static const void *const rv_jit_helpers[RV_N_INSNS] = {
+/* The instrumented twins of the memory rows (the interpreter's LI_
+ * labels): the same body with the memory callback of op->cb after each
+ * access. */
+#define INSN(n, ops, ext, match, mask, flags, body)                               \
+static int jhi_##n(struct vm_cpu *cpu, const struct rv_op *op)                    \
+{                                                                                 \
+    struct vm *vm = cpu->vm;                                                      \
+    uint64_t *x = cpu->x, *f = cpu->f;                                            \
+    const struct vm_tb *tb = cpu->cur_tb;                                         \
+    int ret = 0;                                                                  \
+    enum { INSTR_ = 1 };                                                          \
+    PROLOGUE(flags)                                                               \
+    body;                                                                         \
+    (void)vm; (void)x; (void)f; (void)tb; (void)FLAGS_;                           \
+    return smc_ ? JIT_H_SMC : JIT_H_OK;                                           \
+illegal: __attribute__((unused));                                                 \
+    cpu->exc_cause = RV_EXC_ILLEGAL;                                              \
+    cpu->exc_tval = op->raw;                                                      \
+    return JIT_H_EXC;                                                             \
+trap: __attribute__((unused));                                                    \
+    return JIT_H_EXC;                                                             \
+out: __attribute__((unused));                                                     \
+    (void)ret;                                                                    \
+    return JIT_H_OK;                                                              \
+}
+#include "insns.def"
+#undef INSN
+
+static const void *const rv_jit_helpers[2 * RV_N_INSNS] = {
 #define INSN(n, ops, ext, match, mask, flags, body) \
-    [RV_##n] = ((flags) & RVF_CONTROL) ? NULL : (const void *)(uintptr_t)jh_##n,
+    [RV_##n] = ((flags) & RVF_CONTROL) ? NULL : (const void *)(uintptr_t)jh_##n, \
+    [RV_##n + RV_N_INSNS] = ((flags) & RVF_MEMORY) && !((flags) & RVF_CONTROL) \
+        ? (const void *)(uintptr_t)jhi_##n : NULL,
 #include "insns.def"
 #undef INSN
 };
@@ -642,21 +672,38 @@ static enum jit_result rv_jit_compile(struct vm *vm, struct vm_tb *tb)
     struct jit_insn in[256];
     struct rv_op *ops = (struct rv_op *)tb->ops;
     if (tb->n_insns == 0 || tb->n_insns > 256) return JIT_DECLINED;
-    for (unsigned i = 0; i < tb->n_insns; i++) {
+    struct jit_callback block_cb = { 0 }, exec_cb = { 0 };
+    unsigned k = 0;
+    for (unsigned i = 0; i < tb->n_ops && k < tb->n_insns; i++) {
         const struct rv_op *o = &ops[i];
-        /* Pseudo-ops and instrumented twins mean an instrumented block,
-         * which stays interpreted. */
-        if (o->hid >= RV_N_INSNS && o->hid != H_ILLEGAL) {
+        /* Instrumentation (vm_instrument): the block callback, each
+         * instruction's callback, memory rows' instrumented twins. */
+        if (o->hid == H_BLOCK_CB) {
+            block_cb = (struct jit_callback){ o->cb, o->udata };
+            continue;
+        }
+        if (o->hid == H_INSN_CB) {
+            exec_cb = (struct jit_callback){ o->cb, o->udata };
+            continue;
+        }
+        if (o->hid >= 2 * RV_N_INSNS && o->hid != H_ILLEGAL) {
             tb->jit_failed = 1;
             return JIT_DECLINED;
         }
-        in[i] = (struct jit_insn){ .pc = o->pc, .imm = o->imm, .raw = o->raw,
-                                   .id = o->hid == H_ILLEGAL ? RV_ILLEGAL : o->hid,
-                                   .rd = o->rd, .rs1 = o->rs1, .rs2 = o->rs2, .len = o->len,
-                                   .helper = o->hid < RV_N_INSNS ? rv_jit_helpers[o->hid] : NULL,
-                                   .helper_arg = o };
+        bool twin = o->hid >= RV_N_INSNS && o->hid < 2 * RV_N_INSNS;
+        in[k++] = (struct jit_insn){ .pc = o->pc, .imm = o->imm, .raw = o->raw,
+                                     .id = o->hid == H_ILLEGAL ? RV_ILLEGAL
+                                           : (uint16_t)(twin ? o->hid - RV_N_INSNS : o->hid),
+                                     .rd = o->rd, .rs1 = o->rs1, .rs2 = o->rs2, .len = o->len,
+                                     .helper = o->hid < 2 * RV_N_INSNS ? rv_jit_helpers[o->hid] : NULL,
+                                     .helper_arg = o, .exec_cb = exec_cb, .mem_cb = twin };
+        exec_cb = (struct jit_callback){ 0 };
     }
-    enum jit_result r = jit_compile(vm, tb, in, tb->n_insns, tb->end);
+    if (k != tb->n_insns) {
+        tb->jit_failed = 1;
+        return JIT_DECLINED;
+    }
+    enum jit_result r = jit_compile(vm, tb, in, tb->n_insns, tb->end, block_cb);
     if (r == JIT_OK) {
         ops[0].hid = H_JIT;
         ops[0].h = rv_labels ? rv_labels[H_JIT] : NULL;

@@ -65,9 +65,6 @@ void jit_configure(struct vm *vm)
     case VM_ENGINE_INTERP: vm->jit_hot = 0; break;
     default: vm->jit_hot = c->jit_threshold; break;
     }
-    /* Instrumented blocks are always interpreted (compiled instrumentation
-     * is a later step), so with a plugin attached the JIT stays off. */
-    if (vm->cfg.instrument) vm->jit_hot = 0;
 #else
     vm->jit_hot = 0;
 #endif
@@ -561,6 +558,27 @@ static void emit_div(struct cc *c, const struct jit_insn *in, int f)
     put(c, in, RAX);
 }
 
+/* Calls an instrumentation callback, fn(udata, cpu, pc, block count +
+ * idx), with the guest state where the interpreter has it when it calls
+ * one: registers in cpu->x, cpu->pc = pc, cpu->icount = the count at the
+ * block's start. Cached registers are reloaded after it (the call
+ * clobbers some; a debugger may have written others). */
+static void emit_callback(struct cc *c, struct jit_callback cb, uint64_t pc, unsigned idx)
+{
+    struct x86_buf *e = &c->e;
+    writeback(c);
+    emit_icount(e, 0);
+    x86_mov_rr(e, true, RCX, RAX);
+    if (idx) x86_alu_ri(e, true, ALU_ADD, RCX, (int32_t)idx);
+    x86_mov_ri64(e, RDX, pc);
+    x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(pc)), RDX);
+    x86_mov_rr(e, true, RSI, RBX);
+    x86_alu_ri(e, true, ALU_SUB, RSI, BIAS);
+    x86_mov_ri64(e, RDI, (uint64_t)(uintptr_t)cb.udata);
+    emit_call(e, cb.fn);
+    reload_all(c);
+}
+
 /* Emits instruction idx. Returns true if it ended the block (it emitted
  * its own exits). */
 static bool emit_insn(struct cc *c, unsigned idx)
@@ -569,12 +587,13 @@ static bool emit_insn(struct cc *c, unsigned idx)
     const struct jit_insn *in = &c->insns[idx];
     uint64_t npc = in->pc + in->len;
     uint32_t n = c->n;
+    if (in->exec_cb.fn) emit_callback(c, in->exec_cb, in->pc, idx);
     if (in->id == RV_ILLEGAL) {
         emit_trap(c, in, idx, RV_EXC_ILLEGAL, in->raw);
         return true;
     }
     const struct tmpl *t = &tmpls[in->id];
-    if (!t->kind && in->helper) {
+    if ((!t->kind || in->mem_cb) && in->helper) {
         /* No template: call the interpreter's handler for the row. */
         if (c->nslow >= 256) { e->overflow = true; return false; }
         struct slow *s = &c->slow[c->nslow++];
@@ -947,7 +966,7 @@ static void emit_slow(struct cc *c, struct slow *s)
 }
 
 enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_insn *insns,
-                            unsigned n, uint64_t end_pc)
+                            unsigned n, uint64_t end_pc, struct jit_callback block_cb)
 {
     uint64_t t0 = vm->cfg.engine.prof_clock ? vm->cfg.engine.prof_clock() : 0;
     unsigned k = 0;
@@ -963,7 +982,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     if (vm->cfg.engine.engine != VM_ENGINE_JIT) {
         unsigned calls = 0;
         for (unsigned i = 0; i < k; i++)
-            if (insns[i].id != RV_ILLEGAL && !tmpls[insns[i].id].kind) calls++;
+            if (insns[i].id != RV_ILLEGAL && (!tmpls[insns[i].id].kind || insns[i].mem_cb)) calls++;
         if (2 * calls > k) {
             tb->jit_failed = 1;
             return JIT_DECLINED;
@@ -1023,6 +1042,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         if (insns[i].rd < 32 && c.host[insns[i].rd] >= 0) c.wmask |= 1u << insns[i].rd;
     reload_all(&c);
     c.loop_top = e->len;
+    if (block_cb.fn) emit_callback(&c, block_cb, insns[0].pc, 0);
 
     bool ended = false;
     unsigned done = 0;
@@ -1094,9 +1114,9 @@ void jit_link_patch(struct vm_tb_link *l) { (void)l; }
 void jit_cache_destroy(struct vm *vm) { (void)vm; }
 int jit_supports(unsigned id) { (void)id; return 0; }
 enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_insn *insns,
-                            unsigned n, uint64_t end_pc)
+                            unsigned n, uint64_t end_pc, struct jit_callback block_cb)
 {
-    (void)vm; (void)insns; (void)n; (void)end_pc;
+    (void)vm; (void)insns; (void)n; (void)end_pc; (void)block_cb;
     tb->jit_failed = 1;
     return JIT_DECLINED;
 }

@@ -6,6 +6,7 @@
 #ifndef REPRISE_VM_RISCV_JIT_JIT_H
 #define REPRISE_VM_RISCV_JIT_JIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -22,6 +23,13 @@ struct vm_tb;
  * cpu->pc is that block's first instruction, nothing needs linking. */
 enum { JIT_X_LINK0, JIT_X_LINK1, JIT_X_JALR, JIT_X_EXC, JIT_X_SMC, JIT_X_PARTIAL, JIT_X_RESUME };
 
+/* An instrumentation callback (vm.h: vm_block_cb / vm_insn_cb) and its
+ * user data; fn NULL: none. */
+struct jit_callback {
+    const void *fn;
+    void *udata;
+};
+
 /* One decoded guest instruction of the block, as the templates need it.
  * rd is 32 (the sink register) for integer writes to x0, as in the
  * interpreter's ops; id is RV_ILLEGAL for an illegal encoding. */
@@ -37,6 +45,12 @@ struct jit_insn {
      * (the interpreter's op) lives as long as the block. */
     const void *helper;
     const void *helper_arg;
+    /* Instrumentation: called before the instruction, as the interpreter's
+     * H_INSN_CB op: fn(udata, cpu, pc, count before it); mem_cb: the row
+     * is the instrumented twin (its memory callback is in helper_arg), so
+     * it always runs as a helper call. */
+    struct jit_callback exec_cb;
+    bool mem_cb;
 };
 
 /* Results of a helper. JIT_H_EXC: cpu->exc_cause/exc_tval are set and the
@@ -73,11 +87,13 @@ enum jit_result {
 
 /*
  * Compiles block tb, whose n guest instructions are insns[0..n) and whose
- * bytes end at end_pc. Records the code in tb->jit_code and counts it in
- * vm->stats. Must be called between blocks (never from compiled code).
+ * bytes end at end_pc; block_cb (may be none) is called at every execution
+ * of the block before its first instruction: fn(udata, cpu, pc, count).
+ * Records the code in tb->jit_code and counts it in vm->stats. Must be
+ * called between blocks (never from compiled code).
  */
 enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_insn *insns,
-                            unsigned n, uint64_t end_pc);
+                            unsigned n, uint64_t end_pc, struct jit_callback block_cb);
 
 /* Whether the JIT has a template for ISA row `id` (enum rv_insn_id); rows
  * without one are compiled as calls of the interpreter's handler. */
