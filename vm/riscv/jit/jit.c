@@ -23,9 +23,7 @@
  *   successors, the jalr inline cache, the return-address stack) while the
  *   budget covers the next block and no stop is requested.
  */
-#include "jit.h"
-#include "x86emit.h"
-#include "../cpu.h"
+#include "jit_internal.h"
 #include "../isa.h"
 #include "../../vm_internal.h"
 
@@ -143,7 +141,6 @@ static void *cache_put(struct jit *j, const uint8_t *code, size_t len)
 
 /* kind: size in bits 0..3, JIT_SIGNED, rd in bits 8..15. Returns 0, or 1
  * on a fault with the exception recorded in cpu. */
-#define JIT_SIGNED 16u
 static int helper_load(struct vm_cpu *cpu, uint64_t a, unsigned kind)
 {
     unsigned size = kind & 15, rd = kind >> 8;
@@ -176,17 +173,6 @@ static int helper_store(struct vm_cpu *cpu, uint64_t a, uint64_t v, unsigned siz
 
 /* ---- templates ---- */
 
-enum {
-    T_NONE, T_LI, T_AUIPC, T_JAL, T_JALR, T_BRANCH, T_LOAD, T_STORE, T_ALU_RI, T_ALU_RR,
-    T_SLT_RI, T_SLT_RR, T_SH_RI, T_SH_RR, T_ALU_RI_W, T_ALU_RR_W, T_SH_RI_W, T_SH_RR_W,
-    T_NOP, T_TRAP, T_MUL, T_MUL_W, T_MULH, T_DIV, T_SHADD, T_SLLI_UW, T_LOGN, T_MINMAX, T_EXT,
-    T_REV8,
-};
-enum { SHADD_UW = 8 };
-enum { MULH_SS, MULH_SU, MULH_UU };
-enum { DIV_SIGNED = 1, DIV_REM = 2, DIV_W = 4 };
-
-struct tmpl { uint8_t kind; int arg; };
 static const struct tmpl tmpls[RV_N_INSNS] = {
 #define JIT_T(row, t, a) [RV_##row] = { t, a },
 #include "templates.def"
@@ -194,40 +180,6 @@ static const struct tmpl tmpls[RV_N_INSNS] = {
 };
 
 int jit_supports(unsigned id) { return id == RV_ILLEGAL || (id < RV_N_INSNS && tmpls[id].kind); }
-
-#define BIAS 128
-#define CPU_OFF(field) ((int32_t)offsetof(struct vm_cpu, field) - BIAS)
-#define XR(i) x86_m(RBX, 8 * (int32_t)(i) - BIAS)
-
-/* An out-of-line slow path, emitted after the block's straight-line code. */
-enum { SLOW_LOAD, SLOW_STORE, SLOW_HELPER };
-struct slow {
-    uint8_t type;
-    unsigned idx;        /* instruction index in the block */
-    uint32_t kind;       /* load: helper kind; store: size */
-    uint64_t npc;        /* pc after the instruction (store SMC exit) */
-    size_t patch[3];
-    unsigned npatch;
-    size_t resume;
-};
-
-struct cc {
-    struct x86_buf e;
-    uint32_t off[257];   /* code offset of each instruction, then of the tail */
-    const struct jit_insn *insns;
-    const struct vm_tb *tb;
-    bool chain;          /* exits may go on to linked blocks */
-    unsigned n;
-    struct slow *slow;
-    unsigned nslow;
-    /* Guest registers cached in host registers for the whole block: host[g]
-     * is the host register of x[g] or -1. Cached registers are loaded at
-     * block entry, written back (those the block writes: wmask) before
-     * every exit and helper call, and reloaded after a call. */
-    int8_t host[33];
-    uint32_t wmask;
-    size_t loop_top;     /* code offset after the entry loads */
-};
 
 static const int cache_regs[] = { R8, R9, R10, R11 };
 
@@ -246,7 +198,7 @@ static void emit_epilogue(struct x86_buf *e)
  * Compiled code does not update cpu->icount as it goes from block to
  * block: rbp holds (count + budget) at entry and r15 the budget left at
  * the start of the current block, so rbp - r15 is the count there. */
-static void emit_icount(struct x86_buf *e, uint32_t count)
+void emit_icount(struct x86_buf *e, uint32_t count)
 {
     x86_mov_rr(e, true, RAX, RBP);
     x86_alu_rr(e, true, ALU_SUB, RAX, R15);
@@ -256,7 +208,7 @@ static void emit_icount(struct x86_buf *e, uint32_t count)
 
 /* Leaves the block: cpu->pc = pc, cpu->icount = block start + count,
  * returns code. */
-static void emit_exit(struct x86_buf *e, uint64_t pc, uint32_t count, int code)
+void emit_exit(struct x86_buf *e, uint64_t pc, uint32_t count, int code)
 {
     x86_mov_ri64(e, RAX, pc);
     x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(pc)), RAX);
@@ -265,20 +217,20 @@ static void emit_exit(struct x86_buf *e, uint64_t pc, uint32_t count, int code)
     emit_epilogue(e);
 }
 
-static void writeback(struct cc *c)
+void writeback(struct cc *c)
 {
     for (unsigned g = 1; g < 32; g++)
         if (c->host[g] >= 0 && (c->wmask >> g & 1)) x86_mov_mr(&c->e, true, XR(g), c->host[g]);
 }
 
-static void reload_all(struct cc *c)
+void reload_all(struct cc *c)
 {
     for (unsigned g = 1; g < 32; g++)
         if (c->host[g] >= 0) x86_mov_rm(&c->e, true, c->host[g], XR(g));
 }
 
 /* dst = x[g] (w: 64 bits, else the low 32 bits zero-extended). */
-static void get(struct cc *c, bool w, int dst, unsigned g)
+void get(struct cc *c, bool w, int dst, unsigned g)
 {
     if (g < 33 && c->host[g] >= 0) x86_mov_rr(&c->e, w, dst, c->host[g]);
     else x86_mov_rm(&c->e, w, dst, XR(g));
@@ -326,7 +278,7 @@ static void ext_src(struct cc *c, unsigned g, unsigned size, bool sign)
 }
 
 /* x[rd] = src (64 bits), unless rd is the x0 sink. */
-static void put(struct cc *c, const struct jit_insn *in, int src)
+void put(struct cc *c, const struct jit_insn *in, int src)
 {
     if (in->rd == 32) return;
     if (c->host[in->rd] >= 0) x86_mov_rr(&c->e, true, c->host[in->rd], src);
@@ -423,7 +375,7 @@ static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
 
 
 /* Sets rsi = x[rs1] + imm (wrapping, as the interpreter's uint64_t sum). */
-static void emit_addr(struct cc *c, const struct jit_insn *in)
+void emit_addr(struct cc *c, const struct jit_insn *in)
 {
     struct x86_buf *e = &c->e;
     get(c, true, RSI, in->rs1);
@@ -433,7 +385,7 @@ static void emit_addr(struct cc *c, const struct jit_insn *in)
 /* The inline part of vm_mem_fast(): jumps to the slow path unless
  * a <= limit8, the access stays in its page, and (pf & mask) == want.
  * Clobbers rax. */
-static void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigned mask, unsigned want)
+void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigned mask, unsigned want)
 {
     struct x86_buf *e = &c->e;
     x86_alu_rr(e, true, ALU_CMP, RSI, R14);
@@ -452,7 +404,7 @@ static void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigne
     s->patch[s->npatch++] = x86_jcc_fwd(e, CC_NE);
 }
 
-static void emit_call(struct x86_buf *e, const void *fn)
+void emit_call(struct x86_buf *e, const void *fn)
 {
     x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)fn);
     x86_call_r(e, RAX);
@@ -788,6 +740,9 @@ static bool emit_insn(struct cc *c, unsigned idx)
     case T_TRAP:
         emit_trap(c, in, idx, (unsigned)t->arg, t->arg == RV_EXC_BREAKPOINT ? in->pc : 0);
         return true;
+    case T_FP_FIRST ... T_FP_LAST:
+        jit_fp_emit(c, idx, t);
+        return false;
     }
     e->overflow = true; /* a row listed without a template: refuse the block */
     return true;
@@ -813,9 +768,9 @@ static void emit_slow(struct cc *c, struct slow *s)
     writeback(c);
     x86_mov_rr(e, true, RDI, RBX);
     x86_alu_ri(e, true, ALU_SUB, RDI, BIAS);
-    if (s->type == SLOW_LOAD) {
+    if (s->type == SLOW_LOAD || s->type == SLOW_FLOAD) {
         x86_mov_ri64(e, RDX, s->kind);
-        emit_call(e, (const void *)helper_load);
+        emit_call(e, s->type == SLOW_FLOAD ? (const void *)jit_fp_helper_load : (const void *)helper_load);
         x86_test_rr(e, false, RAX, RAX);
         size_t fault = x86_jcc_fwd(e, CC_NE);
         reload_all(c);
