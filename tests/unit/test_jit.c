@@ -232,6 +232,88 @@ static void test_templates(void **state)
     pair_close(&p);
 }
 
+/* A binary64 (d) or binary32 bit pattern drawn to reach every case of the
+ * JIT's inline FP fast paths and of their fallbacks: zeros of both signs,
+ * subnormals, infinities, quiet and signalling NaNs, the extreme normals
+ * (overflow, underflow), exponents around fpfast.h's fp_big limit, and
+ * ordinary magnitudes with full or short mantissas (inexact and exact
+ * results). */
+static uint64_t fp_bits(int d)
+{
+    unsigned mbits = d ? 52 : 23, ebits = d ? 11 : 8;
+    uint64_t emax = (1u << ebits) - 1, bias = emax >> 1;
+    uint64_t m = rnd() & ((1ull << mbits) - 1), e;
+    if (rnd() % 2) m &= ~((1ull << (mbits - 1 - rnd() % 4)) - 1); /* 1..4 significant bits */
+    switch (rnd() % 16) {
+    case 0: e = 0; m = 0; break;
+    case 1: e = 0; m |= 1; break;
+    case 2: e = emax; m = 0; break;
+    case 3: e = emax; m |= 1; break;
+    case 4: e = 1 + rnd() % 3; break;
+    case 5: e = emax - 1 - rnd() % 3; break;
+    case 6: e = (d ? 128 : 64) - 3 + rnd() % 6; break;
+    case 7: e = 1 + rnd() % bias; break;
+    case 8: e = bias + rnd() % bias; break;
+    default: e = bias - 12 + rnd() % 25; break;
+    }
+    return (rnd() & 1) << (ebits + mbits) | e << mbits | m;
+}
+
+/* Every F and D row (inline fast path or handler call) on operands from
+ * fp_bits: rounding modes static and dynamic (RNE mostly; the others, the
+ * reserved 5 and 6, and dyn with frm 5-7: illegal instruction), fflags
+ * clear, NX only or random, binary32 operands NaN-boxed or (1 in 16) not.
+ * Asserts that most cases have the fast path's preconditions. */
+static void test_fp(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    unsigned fast = 0, total = 0;
+    for (unsigned id = 0; id < RV_N_INSNS; id++) {
+        const struct rv_insn_desc *r = &rv_insns[id];
+        if (!(r->flags & RVF_FP) || (r->flags & (RVF_LOAD | RVF_STORE))) continue;
+        size_t nl = strlen(r->name);
+        int single = r->name[nl - 1] == 's'; /* the source format: fadd.s, fcvt.d.s */
+        for (int k = 0; k < 1500 * long_factor; k++) {
+            uint32_t w = random_encoding(id);
+            unsigned rm = rnd() % 4 ? 0 : rnd() % 3 ? 7 : (unsigned)(rnd() % 8);
+            if (r->flags & RVF_RM) w = (w & ~(7u << 12)) | rm << 12;
+            struct rv_decoded d;
+            rv_decode(w, &d);
+            if (d.id != id) continue;
+            uint64_t x[32];
+            random_regs(x, &d);
+            uint32_t code[2] = { w, EBREAK };
+            pair_load(&p, code, sizeof code, x);
+            uint64_t f[32];
+            for (int i = 0; i < 32; i++) {
+                f[i] = single ? 0xffffffff00000000ull | fp_bits(0) : fp_bits(1);
+                if (single && rnd() % 16 == 0) f[i] = rnd() % 2 ? (uint32_t)f[i] : rnd();
+            }
+            unsigned frm = rnd() % 4 ? 0 : (unsigned)(rnd() % 8);
+            unsigned fflags = rnd() % 3 == 0 ? 0 : rnd() % 2 ? 1 : (unsigned)(rnd() % 32);
+            for (int i = 0; i < 2; i++) {
+                memcpy(p.cpu[i]->f, f, sizeof f);
+                p.cpu[i]->frm = frm;
+                p.cpu[i]->fflags = fflags;
+            }
+            unsigned eff = (r->flags & RVF_RM) && rm == 7 ? frm : (r->flags & RVF_RM) ? rm : 0;
+            uint64_t a = f[d.rs1];
+            int ok = eff == 0 && (single ? (a >> 32) == 0xffffffffu && ((a >> 23) & 0xff) - 1 < 0xfe
+                                         : ((a >> 52) & 0x7ff) - 1 < 0x7fe);
+            fast += ok;
+            total++;
+            char what[96];
+            snprintf(what, sizeof what, "%s %08x frm %u fflags %#x", r->name, w, frm, fflags);
+            pair_step(&p, 64, what);
+        }
+    }
+    /* Enough cases in RNE with a normal first operand for the fast paths. */
+    assert_true(total > 50000 && fast > total / 4);
+    pair_close(&p);
+}
+
 /* Supported rows, for random blocks. */
 static unsigned supported[RV_N_INSNS], n_supported;
 
@@ -542,6 +624,7 @@ int main(void)
            (unsigned long long)seed);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_fp),
         cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_self_modifying_block),
         cmocka_unit_test(test_fault_mid_block),

@@ -1,8 +1,22 @@
 /*
  * fp.c - the JIT's floating-point templates (F and D, unprivileged ISA
  * chapters 11 and 12): loads and stores of f registers with the same
- * inline memory check and slow paths as the integer ones, and moves
- * between register files.
+ * inline memory check and slow paths as the integer ones, moves between
+ * register files, sign injection, and the arithmetic and comparison rows.
+ *
+ * Arithmetic (fadd, fsub, fmul, fdiv, fsqrt, the fused multiply-adds, the
+ * comparisons) has an inline fast path for exactly the cases of the
+ * interpreter's fpfast.h: rounding mode RNE (static, or dynamic with frm 0
+ * at run time), operands and result normal or zero, and the one flag the
+ * operation can then raise, NX, found exactly (already set; TwoSum for
+ * add/sub; an FMA residual for mul/div/sqrt on hosts with FMA3; the exact
+ * binary64 product for fmul.s). The host rounds to nearest even (reprise
+ * never changes MXCSR), so SSE2 computes the IEEE 754 result bit for bit
+ * there. Everything else - NaNs, infinities, subnormals, overflow,
+ * underflow, other rounding modes, reserved modes (illegal instruction),
+ * improperly NaN-boxed binary32 operands (which read as the canonical NaN,
+ * 11.2) - goes to an out-of-line slow path (SLOW_FP) that calls the row's
+ * interpreter handler, so softfp.c decides every special case.
  *
  * f registers live in struct vm_cpu (cpu->f) and are read and written in
  * memory at every instruction; xmm registers and rax, rcx, rdx, rsi, rdi
@@ -10,6 +24,7 @@
  * their f register (11.2): writes set the upper 32 bits to ones.
  */
 #include "jit_internal.h"
+#include "../fpfast.h"
 #include "../../vm_internal.h"
 
 /* The NaN box of a binary32 in an f register (F extension, 11.2). */
@@ -75,6 +90,360 @@ static void emit_mem(struct cc *c, unsigned idx, const struct tmpl *t)
     s->resume = e->len;
 }
 
+/* Jumps to slow path s if condition cc holds (CC_ALWAYS: always). */
+#define CC_ALWAYS ((enum x86_cc)-1)
+static void to_slow(struct cc *c, struct slow *s, enum x86_cc cc)
+{
+    if (s->npatch >= sizeof s->patch / sizeof s->patch[0]) {
+        c->e.overflow = true;
+        return;
+    }
+    s->patch[s->npatch++] = cc == CC_ALWAYS ? x86_jmp_fwd(&c->e) : x86_jcc_fwd(&c->e, cc);
+}
+
+/* The effective rounding mode must be RNE: a static rm of 0, or dyn (7)
+ * with cpu->frm 0 at run time (checked here; any other frm, valid or not,
+ * takes the slow path). Returns false when the mode is static and not RNE:
+ * the instruction can only take the slow path (which also raises illegal
+ * instruction for the reserved modes 5 and 6). */
+static bool rm_check(struct cc *c, struct slow *s, const struct jit_insn *in)
+{
+    unsigned rm = (in->raw >> 12) & 7;
+    if (rm == 7) {
+        x86_alu_mi(&c->e, false, ALU_CMP, x86_m(RBX, CPU_OFF(frm)), 0);
+        to_slow(c, s, CC_NE);
+        return true;
+    }
+    return rm == RV_RNE;
+}
+
+/* gpr and the low lane of xmm = f[f]: binary64 (d), or binary32, which
+ * must be properly NaN-boxed (else the slow path) and is zero-extended in
+ * gpr. */
+static void load_f(struct cc *c, struct slow *s, bool d, unsigned f, int gpr, int xmm)
+{
+    struct x86_buf *e = &c->e;
+    if (!d) {
+        x86_alu_mi(e, false, ALU_CMP, FR_HI(f), -1);
+        to_slow(c, s, CC_NE);
+    }
+    x86_mov_rm(e, d, gpr, FR(f));
+    x86_movq_xr(e, d, xmm, gpr);
+}
+
+/* Jumps to s unless the value in r (binary64 if d, else a zero-extended
+ * binary32) is a normal number, or with zero_ok a normal number or a zero
+ * (fpfast.h's fp_normal and fp_ok). Clobbers tmp. */
+static void check_class(struct cc *c, struct slow *s, bool d, int r, int tmp, bool zero_ok)
+{
+    struct x86_buf *e = &c->e;
+    x86_mov_rr(e, d, tmp, r);
+    x86_alu_rr(e, d, ALU_ADD, tmp, tmp); /* the sign bit out; ZF: a zero */
+    size_t zero = zero_ok ? x86_jcc_fwd(e, CC_E) : 0;
+    x86_shift_ri(e, d, SH_SHR, tmp, d ? 53 : 24); /* the biased exponent */
+    x86_alu_ri(e, false, ALU_SUB, tmp, 1);
+    x86_alu_ri(e, false, ALU_CMP, tmp, d ? 0x7fe : 0xfe); /* 1 ... max - 1 */
+    to_slow(c, s, CC_AE);
+    if (zero_ok) x86_patch_here(e, zero);
+}
+
+/* Jumps to s if the normal number in r has a biased exponent below
+ * fpfast.h's fp_big limit (128, binary32: 64): too close to the underflow
+ * threshold for the FMA residual to be exact. Clobbers tmp. */
+static void check_big(struct cc *c, struct slow *s, bool d, int r, int tmp)
+{
+    struct x86_buf *e = &c->e;
+    x86_mov_rr(e, d, tmp, r);
+    x86_alu_rr(e, d, ALU_ADD, tmp, tmp);
+    x86_shift_ri(e, d, SH_SHR, tmp, d ? 53 : 24);
+    x86_alu_ri(e, false, ALU_CMP, tmp, d ? 128 : 64);
+    to_slow(c, s, CC_B);
+}
+
+/* A jump taken when fflags already has NX (the rel32 to patch). */
+static size_t if_nx(struct x86_buf *e)
+{
+    x86_test_mi(e, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
+    return x86_jcc_fwd(e, CC_NE);
+}
+
+/* Sets NX if the residual in xmm (binary64 if d) is not zero. Clobbers
+ * rsi. */
+static void nx_if_nonzero(struct x86_buf *e, bool d, int xmm)
+{
+    x86_movq_rx(e, d, RSI, xmm);
+    x86_alu_rr(e, d, ALU_ADD, RSI, RSI); /* -0 is a zero too */
+    size_t exact = x86_jcc_fwd(e, CC_E);
+    x86_alu_mi(e, false, ALU_OR, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
+    x86_patch_here(e, exact);
+}
+
+/* f[rd] = rdx (a binary32 NaN-boxed). Clobbers rsi. */
+static void store_f(struct cc *c, bool d, unsigned rd)
+{
+    if (!d) emit_box(&c->e, RDX);
+    x86_mov_mr(&c->e, true, FR(rd), RDX);
+}
+
+/* fadd, fsub, fmul, fdiv, fsqrt (.d, .s): a = f[rs1] in rax/xmm0, b =
+ * f[rs2] in rcx/xmm1, the result in rdx/xmm2; each case mirrors its
+ * fpfast.h function. */
+static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
+{
+    struct x86_buf *e = &c->e;
+    const struct jit_insn *in = &c->insns[idx];
+    bool d = !(t->arg & FP_S);
+    unsigned o = (unsigned)t->arg & 0xff;
+    struct slow *s = new_slow(c, idx, SLOW_FP);
+    if (!s) return;
+    bool fma = rv_host_fma;
+    if (!rm_check(c, s, in)) {
+        to_slow(c, s, CC_ALWAYS);
+        s->resume = e->len;
+        return;
+    }
+    load_f(c, s, d, in->rs1, RAX, 0);
+    if (o != FP_SQRT) load_f(c, s, d, in->rs2, RCX, 1);
+    size_t done[3];
+    unsigned ndone = 0;
+    switch (o) {
+    case FP_ADD:
+    case FP_SUB: {
+        check_class(c, s, d, RAX, RDX, true);
+        check_class(c, s, d, RCX, RDX, true);
+        x86_movaps(e, 2, 0);
+        x86_sse_rr(e, d, o == FP_ADD ? SSE_ADD : SSE_SUB, 2, 1);
+        x86_movq_rx(e, d, RDX, 2);
+        check_class(c, s, d, RDX, RSI, true);
+        done[ndone++] = if_nx(e);
+        /* TwoSum (s = x + y): bv = s - x, av = s - bv, err = (x - av) +
+         * (y - bv). For fsub y = -b, and err = (x - av) - (b + bv), equal
+         * up to the sign of a zero. */
+        x86_movaps(e, 3, 2);
+        x86_sse_rr(e, d, SSE_SUB, 3, 0);
+        x86_movaps(e, 4, 2);
+        x86_sse_rr(e, d, SSE_SUB, 4, 3);
+        x86_sse_rr(e, d, SSE_SUB, 0, 4);
+        x86_sse_rr(e, d, o == FP_ADD ? SSE_SUB : SSE_ADD, 1, 3);
+        x86_sse_rr(e, d, o == FP_ADD ? SSE_ADD : SSE_SUB, 0, 1);
+        nx_if_nonzero(e, d, 0);
+        break;
+    }
+    case FP_MUL: {
+        check_class(c, s, d, RAX, RDX, true);
+        check_class(c, s, d, RCX, RDX, true);
+        if (d && !fma) {
+            x86_test_mi(e, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
+            to_slow(c, s, CC_E);
+        }
+        if (d) {
+            x86_movaps(e, 2, 0);
+            x86_sse_rr(e, true, SSE_MUL, 2, 1);
+        } else {
+            /* The exact binary64 product, rounded once to binary32. */
+            x86_sse_rr(e, false, SSE_CVT, 0, 0);
+            x86_sse_rr(e, false, SSE_CVT, 1, 1);
+            x86_sse_rr(e, true, SSE_MUL, 0, 1);
+            x86_sse_rr(e, true, SSE_CVT, 2, 0);
+        }
+        x86_movq_rx(e, d, RDX, 2);
+        /* A zero product is exact only with a zero operand (otherwise it
+         * underflowed). */
+        x86_mov_rr(e, d, RSI, RDX);
+        x86_alu_rr(e, d, ALU_ADD, RSI, RSI);
+        size_t nonzero = x86_jcc_fwd(e, CC_NE);
+        x86_mov_rr(e, d, RSI, RAX);
+        x86_alu_rr(e, d, ALU_ADD, RSI, RSI);
+        done[ndone++] = x86_jcc_fwd(e, CC_E);
+        x86_mov_rr(e, d, RSI, RCX);
+        x86_alu_rr(e, d, ALU_ADD, RSI, RSI);
+        to_slow(c, s, CC_NE);
+        done[ndone++] = x86_jmp_fwd(e);
+        x86_patch_here(e, nonzero);
+        check_class(c, s, d, RDX, RSI, false);
+        if (d && !fma) break; /* NX is set */
+        done[ndone++] = if_nx(e);
+        if (d) {
+            check_big(c, s, true, RDX, RSI);
+            x86_movaps(e, 3, 2);
+            x86_vfma231(e, true, X86_FMA_NEG_ADD, 3, 0, 1); /* x * y - p */
+            nx_if_nonzero(e, true, 3);
+        } else {
+            x86_sse_rr(e, false, SSE_CVT, 3, 2);
+            x86_ucomis(e, true, 3, 0); /* (double)q == p */
+            size_t exact = x86_jcc_fwd(e, CC_E);
+            x86_alu_mi(e, false, ALU_OR, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
+            x86_patch_here(e, exact);
+        }
+        break;
+    }
+    case FP_DIV: {
+        check_class(c, s, d, RAX, RDX, true);
+        check_class(c, s, d, RCX, RDX, false);
+        if (!fma) {
+            x86_test_mi(e, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
+            to_slow(c, s, CC_E);
+        }
+        x86_movaps(e, 2, 0);
+        x86_sse_rr(e, d, SSE_DIV, 2, 1);
+        x86_movq_rx(e, d, RDX, 2);
+        /* A zero dividend gives an exact zero. */
+        x86_mov_rr(e, d, RSI, RAX);
+        x86_alu_rr(e, d, ALU_ADD, RSI, RSI);
+        done[ndone++] = x86_jcc_fwd(e, CC_E);
+        check_class(c, s, d, RDX, RSI, false);
+        if (!fma) break;
+        done[ndone++] = if_nx(e);
+        check_big(c, s, d, RAX, RSI);
+        x86_movaps(e, 3, 0);
+        x86_vfma231(e, d, X86_FMA_NEG_MUL, 3, 2, 1); /* x - q * y */
+        nx_if_nonzero(e, d, 3);
+        break;
+    }
+    case FP_SQRT: {
+        /* A positive normal operand; its root is normal. */
+        x86_test_rr(e, d, RAX, RAX);
+        to_slow(c, s, CC_S);
+        check_class(c, s, d, RAX, RDX, false);
+        if (!fma) {
+            x86_test_mi(e, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
+            to_slow(c, s, CC_E);
+        }
+        x86_sse_rr(e, d, SSE_SQRT, 2, 0);
+        x86_movq_rx(e, d, RDX, 2);
+        if (!fma) break;
+        done[ndone++] = if_nx(e);
+        check_big(c, s, d, RAX, RSI);
+        x86_movaps(e, 3, 0);
+        x86_vfma231(e, d, X86_FMA_NEG_MUL, 3, 2, 2); /* x - s * s */
+        nx_if_nonzero(e, d, 3);
+        break;
+    }
+    default:
+        e->overflow = true;
+        return;
+    }
+    for (unsigned i = 0; i < ndone; i++) x86_patch_here(e, done[i]);
+    store_f(c, d, in->rd);
+    s->resume = e->len;
+}
+
+/* fmadd, fmsub, fnmsub, fnmadd (.d, .s): inline only on FMA3 hosts and
+ * with NX already set (fpfast.h: the exactness of a fused result is not
+ * cheap to decide), for operands normal or zero and a normal result. */
+static void emit_fma(struct cc *c, unsigned idx, const struct tmpl *t)
+{
+    struct x86_buf *e = &c->e;
+    const struct jit_insn *in = &c->insns[idx];
+    bool d = !(t->arg & FP_S);
+    struct slow *s = new_slow(c, idx, SLOW_FP);
+    if (!s) return;
+    if (!rv_host_fma || !rm_check(c, s, in)) {
+        to_slow(c, s, CC_ALWAYS);
+        s->resume = e->len;
+        return;
+    }
+    unsigned rs3 = in->raw >> 27;
+    x86_test_mi(e, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
+    to_slow(c, s, CC_E);
+    load_f(c, s, d, in->rs1, RAX, 0);
+    load_f(c, s, d, in->rs2, RCX, 1);
+    load_f(c, s, d, rs3, RDX, 2);
+    check_class(c, s, d, RAX, RSI, true);
+    check_class(c, s, d, RCX, RSI, true);
+    check_class(c, s, d, RDX, RSI, true);
+    x86_vfma231(e, d, (unsigned)t->arg & 3, 2, 0, 1);
+    x86_movq_rx(e, d, RDX, 2);
+    check_class(c, s, d, RDX, RSI, false);
+    store_f(c, d, in->rd);
+    s->resume = e->len;
+}
+
+/* feq, flt, fle (.d, .s): x[rd] = the ordered comparison; any NaN (quiet
+ * or signalling, which decide NV) takes the slow path. No other operand
+ * raises a flag. */
+static void emit_cmp(struct cc *c, unsigned idx, const struct tmpl *t)
+{
+    struct x86_buf *e = &c->e;
+    const struct jit_insn *in = &c->insns[idx];
+    bool d = !(t->arg & FP_S);
+    struct slow *s = new_slow(c, idx, SLOW_FP);
+    if (!s) return;
+    load_f(c, s, d, in->rs1, RAX, 0);
+    load_f(c, s, d, in->rs2, RCX, 1);
+    x86_alu_rr(e, false, ALU_XOR, RDX, RDX);
+    x86_ucomis(e, d, 0, 1);
+    to_slow(c, s, CC_P);
+    static const enum x86_cc cc[] = { [FCMP_EQ] = CC_E, [FCMP_LT] = CC_B, [FCMP_LE] = CC_BE };
+    x86_setcc(e, cc[t->arg & 0xff], RDX);
+    put(c, in, RDX);
+    s->resume = e->len;
+}
+
+/* fsgnj, fsgnjn, fsgnjx (.d, .s; fmv, fneg, fabs): the sign of f[rs2]
+ * (negated, or xor'ed with f[rs1]'s) on the magnitude of f[rs1], bit
+ * operations that raise nothing. Improperly boxed binary32 operands take
+ * the slow path. */
+static void emit_sgnj(struct cc *c, unsigned idx, const struct tmpl *t)
+{
+    struct x86_buf *e = &c->e;
+    const struct jit_insn *in = &c->insns[idx];
+    bool d = !(t->arg & FP_S);
+    unsigned o = (unsigned)t->arg & 0xff;
+    uint8_t top = d ? 63 : 31;
+    struct slow *s = NULL;
+    if (!d && !(s = new_slow(c, idx, SLOW_FP))) return;
+    for (unsigned r = 0; r < 2; r++) {
+        unsigned f = r ? in->rs2 : in->rs1;
+        if (!d) {
+            x86_alu_mi(e, false, ALU_CMP, FR_HI(f), -1);
+            to_slow(c, s, CC_NE);
+        }
+        x86_mov_rm(e, d, r ? RCX : RDX, FR(f));
+    }
+    if (o == SGNJ_N) x86_not(e, d, RCX);
+    x86_shift_ri(e, d, SH_SHR, RCX, top); /* the sign of rs2 */
+    x86_shift_ri(e, d, SH_SHL, RCX, top);
+    if (o != SGNJ_X) {
+        x86_shift_ri(e, d, SH_SHL, RDX, 1); /* the magnitude of rs1 */
+        x86_shift_ri(e, d, SH_SHR, RDX, 1);
+    }
+    x86_alu_rr(e, d, o == SGNJ_X ? ALU_XOR : ALU_OR, RDX, RCX);
+    store_f(c, d, in->rd);
+    if (s) s->resume = e->len;
+}
+
+bool jit_fp_inline(const struct jit_insn *in, const struct tmpl *t)
+{
+    unsigned rm = (in->raw >> 12) & 7;
+    switch (t->kind) {
+    case T_FARITH: return rm == RV_RNE || rm == 7;
+    case T_FFMA: return rv_host_fma && (rm == RV_RNE || rm == 7);
+    default: return true;
+    }
+}
+
+void jit_fp_emit_slow(struct cc *c, struct slow *s)
+{
+    struct x86_buf *e = &c->e;
+    const struct jit_insn *in = &c->insns[s->idx];
+    /* As jit.c's handler calls: cpu->x and icount up to date for it, the
+     * cached registers reloaded after; it returns JIT_H_OK, or JIT_H_EXC
+     * (illegal rounding mode); FP rows never write memory. */
+    writeback(c);
+    emit_icount(e, 0);
+    x86_mov_rr(e, true, RDI, RBX);
+    x86_alu_ri(e, true, ALU_SUB, RDI, BIAS);
+    x86_mov_ri64(e, RSI, (uint64_t)(uintptr_t)in->helper_arg);
+    emit_call(e, in->helper);
+    reload_all(c);
+    x86_test_rr(e, false, RAX, RAX);
+    size_t exc = x86_jcc_fwd(e, CC_NE);
+    x86_jmp_to(e, s->resume);
+    x86_patch_here(e, exc);
+    emit_exit(e, in->pc, s->idx, JIT_X_EXC);
+}
+
 void jit_fp_emit(struct cc *c, unsigned idx, const struct tmpl *t)
 {
     struct x86_buf *e = &c->e;
@@ -95,6 +464,18 @@ void jit_fp_emit(struct cc *c, unsigned idx, const struct tmpl *t)
         get(c, t->arg == 8, RAX, in->rs1);
         if (t->arg == 4) emit_box(e, RAX);
         x86_mov_mr(e, true, FR(in->rd), RAX);
+        return;
+    case T_FARITH:
+        emit_arith(c, idx, t);
+        return;
+    case T_FFMA:
+        emit_fma(c, idx, t);
+        return;
+    case T_FCMP:
+        emit_cmp(c, idx, t);
+        return;
+    case T_FSGNJ:
+        emit_sgnj(c, idx, t);
         return;
     }
     e->overflow = true; /* a kind without an emitter here: refuse the block */

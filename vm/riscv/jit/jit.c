@@ -753,6 +753,10 @@ static void emit_slow(struct cc *c, struct slow *s)
     struct x86_buf *e = &c->e;
     const struct jit_insn *in = &c->insns[s->idx];
     for (unsigned i = 0; i < s->npatch; i++) x86_patch_here(e, s->patch[i]);
+    if (s->type == SLOW_FP) {
+        jit_fp_emit_slow(c, s);
+        return;
+    }
     if (s->type == SLOW_HELPER) {
         /* eax is JIT_H_EXC or JIT_H_SMC. */
         x86_alu_ri(e, false, ALU_CMP, RAX, JIT_H_SMC);
@@ -804,14 +808,19 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         tb->jit_failed = 1;
         return JIT_DECLINED;
     }
-    /* A block that would be mostly handler calls (floating point, today)
-     * runs faster in the interpreter, whose dispatch costs less than a call
-     * with registers written back and reloaded around it: under auto it
-     * stays interpreted. VM_ENGINE_JIT compiles it anyway (tests). */
+    /* A block that would be mostly handler calls runs faster in the
+     * interpreter, whose dispatch costs less than a call with registers
+     * written back and reloaded around it: under auto it stays
+     * interpreted. FP rows count as calls only when they have no inline
+     * fast path (jit_fp_inline). VM_ENGINE_JIT compiles it anyway (tests). */
     if (vm->cfg.engine.engine != VM_ENGINE_JIT) {
         unsigned calls = 0;
-        for (unsigned i = 0; i < k; i++)
-            if (insns[i].id != RV_ILLEGAL && !tmpls[insns[i].id].kind) calls++;
+        for (unsigned i = 0; i < k; i++) {
+            if (insns[i].id == RV_ILLEGAL) continue;
+            const struct tmpl *t = &tmpls[insns[i].id];
+            if (!t->kind || (t->kind >= T_FP_FIRST && t->kind <= T_FP_LAST && !jit_fp_inline(&insns[i], t)))
+                calls++;
+        }
         if (2 * calls > k) {
             tb->jit_failed = 1;
             return JIT_DECLINED;

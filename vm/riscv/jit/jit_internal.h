@@ -36,25 +36,34 @@ enum {
     T_REV8,
     /* Floating point (fp.c); T_FP_FIRST..T_FP_LAST are all emitted by jit_fp_emit. */
     T_FP_FIRST,
-    T_FLOAD = T_FP_FIRST, T_FSTORE, T_FMV_X, T_FMV_F,
-    T_FP_LAST = T_FMV_F,
+    T_FLOAD = T_FP_FIRST, T_FSTORE, T_FARITH, T_FFMA, T_FMV_X, T_FMV_F, T_FSGNJ, T_FCMP,
+    T_FP_LAST = T_FCMP,
 };
 enum { SHADD_UW = 8 };
 enum { MULH_SS, MULH_SU, MULH_UU };
 enum { DIV_SIGNED = 1, DIV_REM = 2, DIV_W = 4 };
+/* Arguments of the FP templates: the format (FP_S: binary32, else
+ * binary64) or'ed with the operation. */
+enum { FP_S = 0x100 };
+enum { FP_ADD, FP_SUB, FP_MUL, FP_DIV, FP_SQRT };          /* T_FARITH */
+/* T_FFMA: enum x86_fma, the negations of fmsub, fnmsub, fnmadd. */
+enum { SGNJ_J, SGNJ_N, SGNJ_X };                            /* T_FSGNJ */
+enum { FCMP_EQ, FCMP_LT, FCMP_LE };                         /* T_FCMP */
+
 struct tmpl { uint8_t kind; int arg; };
 
 /* An out-of-line slow path, emitted after the block's straight-line code:
  * the inline code jumps to it (patch[] are those jumps' rel32 fields), it
  * does the general case and jumps back to resume or leaves the block.
- * SLOW_FLOAD is SLOW_LOAD writing an f register (jit_fp_helper_load). */
-enum { SLOW_LOAD, SLOW_STORE, SLOW_HELPER, SLOW_FLOAD };
+ * SLOW_FLOAD is SLOW_LOAD writing an f register (jit_fp_helper_load);
+ * SLOW_FP calls the row's interpreter handler (jit_fp_emit_slow). */
+enum { SLOW_LOAD, SLOW_STORE, SLOW_HELPER, SLOW_FLOAD, SLOW_FP };
 struct slow {
     uint8_t type;
     unsigned idx;        /* instruction index in the block */
     uint32_t kind;       /* load: helper kind; store: size */
     uint64_t npc;        /* pc after the instruction (store SMC exit) */
-    size_t patch[3];
+    size_t patch[12];
     unsigned npatch;
     size_t resume;
 };
@@ -109,6 +118,12 @@ static inline struct x86_mem guest_mem(void) { return x86_mi(R12, RSI); }
 
 /* Emits instruction idx, whose template t is one of T_FP_FIRST..T_FP_LAST. */
 void jit_fp_emit(struct cc *c, unsigned idx, const struct tmpl *t);
+/* Emits the SLOW_FP slow path s. */
+void jit_fp_emit_slow(struct cc *c, struct slow *s);
+/* Whether instruction in (template t, an FP kind) has an inline fast path;
+ * false for the rows that always call the handler (static rounding modes
+ * other than RNE; fused multiply-adds on hosts without FMA3). */
+bool jit_fp_inline(const struct jit_insn *in, const struct tmpl *t);
 /* The SLOW_FLOAD helper: cpu->f[kind >> 8] = the `kind & 15` bytes at
  * guest address a (binary32 NaN-boxed). Returns 0, or 1 on a fault with
  * the exception recorded in cpu. */

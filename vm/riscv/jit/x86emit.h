@@ -49,7 +49,7 @@ enum x86_shift { SH_ROL = 0, SH_ROR = 1, SH_SHL = 4, SH_SHR = 5, SH_SAR = 7 };
 /* Condition codes (the low nibble of Jcc / SETcc). */
 enum x86_cc {
     CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7,
-    CC_S = 8, CC_L = 12, CC_GE = 13, CC_LE = 14, CC_G = 15,
+    CC_S = 8, CC_P = 10, CC_L = 12, CC_GE = 13, CC_LE = 14, CC_G = 15,
 };
 
 /* Raw bytes. */
@@ -95,6 +95,30 @@ void x86_pop(struct x86_buf *e, int r);
 void x86_ret(struct x86_buf *e);
 void x86_call_r(struct x86_buf *e, int r);
 void x86_jmp_r(struct x86_buf *e, int r);
+
+void x86_test_mi(struct x86_buf *e, struct x86_mem m, uint32_t imm);      /* test dword [m], imm */
+
+/* SSE2 scalar floating point on xmm0-xmm15 (register numbers as for the
+ * general registers). d: binary64 (the "sd" forms), else binary32 ("ss").
+ * The host's MXCSR is never changed: operations round to nearest even. */
+enum x86_sse {
+    SSE_SQRT = 0x51, SSE_ADD = 0x58, SSE_MUL = 0x59,
+    SSE_CVT = 0x5a,  /* d: cvtsd2ss (binary64 -> binary32), else cvtss2sd */
+    SSE_SUB = 0x5c, SSE_DIV = 0x5e,
+};
+void x86_sse_rr(struct x86_buf *e, bool d, enum x86_sse op, int dst, int src); /* dst op= src */
+void x86_movaps(struct x86_buf *e, int dst, int src);                     /* xmm = xmm */
+void x86_ucomis(struct x86_buf *e, bool d, int a, int b);                 /* flags = a ? b */
+/* movq/movd between a general register and the low lane of an xmm
+ * register (w: 64 bits; 32-bit reads of an xmm zero-extend). */
+void x86_movq_xr(struct x86_buf *e, bool w, int xmm, int gpr);            /* xmm = gpr */
+void x86_movq_rx(struct x86_buf *e, bool w, int gpr, int xmm);            /* gpr = xmm */
+/* FMA3 (VEX, "231" operand order), one rounding: dst = (src1 * src2) + dst
+ * with the product negated (X86_FMA_NEG_MUL) and/or the addend negated
+ * (X86_FMA_NEG_ADD): vfmadd231, vfmsub231, vfnmadd231, vfnmsub231. Only for
+ * hosts with FMA3. */
+enum x86_fma { X86_FMA = 0, X86_FMA_NEG_ADD = 1, X86_FMA_NEG_MUL = 2 };
+void x86_vfma231(struct x86_buf *e, bool d, unsigned neg, int dst, int src1, int src2);
 
 /* Forward branches: emit with a zero rel32 and patch once the target is
  * known. Return the offset of the rel32 field. */
