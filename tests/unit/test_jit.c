@@ -260,7 +260,8 @@ static uint64_t fp_bits(int d)
 }
 
 /* Every F and D row (inline fast path or handler call) on operands from
- * fp_bits: rounding modes static and dynamic (RNE mostly; the others, the
+ * fp_bits, and the CSR rows on fflags, frm, fcsr (and a few others):
+ * rounding modes static and dynamic (RNE mostly; the others, the
  * reserved 5 and 6, and dyn with frm 5-7: illegal instruction), fflags
  * clear, NX only or random, binary32 operands NaN-boxed or (1 in 16) not.
  * Asserts that most cases have the fast path's preconditions. */
@@ -272,13 +273,17 @@ static void test_fp(void **state)
     unsigned fast = 0, total = 0;
     for (unsigned id = 0; id < RV_N_INSNS; id++) {
         const struct rv_insn_desc *r = &rv_insns[id];
-        if (!(r->flags & RVF_FP) || (r->flags & (RVF_LOAD | RVF_STORE))) continue;
+        if (!(r->flags & (RVF_FP | RVF_CSR)) || (r->flags & (RVF_LOAD | RVF_STORE))) continue;
         size_t nl = strlen(r->name);
         int single = r->name[nl - 1] == 's'; /* the source format: fadd.s, fcvt.d.s */
         for (int k = 0; k < 1500 * long_factor; k++) {
             uint32_t w = random_encoding(id);
             unsigned rm = rnd() % 4 ? 0 : rnd() % 3 ? 7 : (unsigned)(rnd() % 8);
             if (r->flags & RVF_RM) w = (w & ~(7u << 12)) | rm << 12;
+            if (r->flags & RVF_CSR) { /* fflags, frm, fcsr mostly; counters; illegal */
+                static const uint32_t csrs[] = { 1, 2, 3, 1, 2, 3, 0xc00, 0xc02, 0xc01, 0x004, 0xc03 };
+                w = (w & 0xfffff) | csrs[rnd() % (sizeof csrs / sizeof csrs[0])] << 20;
+            }
             struct rv_decoded d;
             rv_decode(w, &d);
             if (d.id != id) continue;

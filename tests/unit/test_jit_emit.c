@@ -230,6 +230,14 @@ static void test_sse(void **state)
     T("movq rdx, xmm2", x86_movq_rx(e, true, RDX, 2));
     T("movq r11, xmm13", x86_movq_rx(e, true, R11, 13));
     T("movd edx, xmm2", x86_movq_rx(e, false, RDX, 2));
+    T("movsd xmm0, qword ptr [rbx + 0x88]", x86_movs_xm(e, true, 0, x86_m(RBX, 0x88)));
+    T("movss xmm9, dword ptr [rbx + 0x100]", x86_movs_xm(e, false, 9, x86_m(RBX, 0x100)));
+    T("movsd qword ptr [rbx + 0x180], xmm2", x86_movs_mx(e, true, x86_m(RBX, 0x180), 2));
+    T("movss dword ptr [r12 + rsi], xmm10", x86_movs_mx(e, false, x86_mi(R12, RSI), 10));
+    T("cvtsi2sd xmm0, rax", x86_cvtsi2s(e, true, 0, RAX));
+    T("cvtsi2ss xmm9, r8", x86_cvtsi2s(e, false, 9, R8));
+    T("cvttsd2si rcx, xmm0", x86_cvtts2si(e, true, RCX, 0));
+    T("cvttss2si r10, xmm11", x86_cvtts2si(e, false, R10, 11));
     T("vfmadd231sd xmm2, xmm0, xmm1", x86_vfma231(e, true, X86_FMA, 2, 0, 1));
     T("vfmsub231sd xmm3, xmm0, xmm1", x86_vfma231(e, true, X86_FMA_NEG_ADD, 3, 0, 1));
     T("vfnmadd231sd xmm3, xmm2, xmm1", x86_vfma231(e, true, X86_FMA_NEG_MUL, 3, 2, 1));

@@ -2,7 +2,8 @@
  * fp.c - the JIT's floating-point templates (F and D, unprivileged ISA
  * chapters 11 and 12): loads and stores of f registers with the same
  * inline memory check and slow paths as the integer ones, moves between
- * register files, sign injection, and the arithmetic and comparison rows.
+ * register files, sign injection, the arithmetic and comparison rows,
+ * conversions from integers, and the accesses of the FP CSRs.
  *
  * Arithmetic (fadd, fsub, fmul, fdiv, fsqrt, the fused multiply-adds, the
  * comparisons) has an inline fast path for exactly the cases of the
@@ -119,7 +120,8 @@ static bool rm_check(struct cc *c, struct slow *s, const struct jit_insn *in)
 
 /* gpr and the low lane of xmm = f[f]: binary64 (d), or binary32, which
  * must be properly NaN-boxed (else the slow path) and is zero-extended in
- * gpr. */
+ * gpr. Both are loaded from memory: the checks on gpr stay off the
+ * dependency chain through xmm. */
 static void load_f(struct cc *c, struct slow *s, bool d, unsigned f, int gpr, int xmm)
 {
     struct x86_buf *e = &c->e;
@@ -128,35 +130,42 @@ static void load_f(struct cc *c, struct slow *s, bool d, unsigned f, int gpr, in
         to_slow(c, s, CC_NE);
     }
     x86_mov_rm(e, d, gpr, FR(f));
-    x86_movq_xr(e, d, xmm, gpr);
+    x86_movs_xm(e, d, xmm, FR(f));
 }
 
-/* Jumps to s unless the value in r (binary64 if d, else a zero-extended
- * binary32) is a normal number, or with zero_ok a normal number or a zero
- * (fpfast.h's fp_normal and fp_ok). Clobbers tmp. */
-static void check_class(struct cc *c, struct slow *s, bool d, int r, int tmp, bool zero_ok)
+/* The second half of check_class: tmp holds the value shifted left by
+ * one (sign bit out), not zero. Leaves the biased exponent minus one in
+ * tmp. */
+static void check_normal_tail(struct cc *c, struct slow *s, bool d, int tmp)
 {
     struct x86_buf *e = &c->e;
-    x86_mov_rr(e, d, tmp, r);
-    x86_alu_rr(e, d, ALU_ADD, tmp, tmp); /* the sign bit out; ZF: a zero */
-    size_t zero = zero_ok ? x86_jcc_fwd(e, CC_E) : 0;
     x86_shift_ri(e, d, SH_SHR, tmp, d ? 53 : 24); /* the biased exponent */
     x86_alu_ri(e, false, ALU_SUB, tmp, 1);
     x86_alu_ri(e, false, ALU_CMP, tmp, d ? 0x7fe : 0xfe); /* 1 ... max - 1 */
     to_slow(c, s, CC_AE);
+}
+
+/* Jumps to s unless the value in r (binary64 if d, else a zero-extended
+ * binary32) is a normal number, or with zero_ok a normal number or a zero
+ * (fpfast.h's fp_normal and fp_ok). Leaves in tmp (which may be r) the
+ * biased exponent minus one, or 0 for a zero. */
+static void check_class(struct cc *c, struct slow *s, bool d, int r, int tmp, bool zero_ok)
+{
+    struct x86_buf *e = &c->e;
+    if (tmp != r) x86_mov_rr(e, d, tmp, r);
+    x86_alu_rr(e, d, ALU_ADD, tmp, tmp); /* the sign bit out; ZF: a zero */
+    size_t zero = zero_ok ? x86_jcc_fwd(e, CC_E) : 0;
+    check_normal_tail(c, s, d, tmp);
     if (zero_ok) x86_patch_here(e, zero);
 }
 
-/* Jumps to s if the normal number in r has a biased exponent below
- * fpfast.h's fp_big limit (128, binary32: 64): too close to the underflow
- * threshold for the FMA residual to be exact. Clobbers tmp. */
-static void check_big(struct cc *c, struct slow *s, bool d, int r, int tmp)
+/* Jumps to s if a normal number whose biased exponent minus one is in tmp
+ * (as check_class leaves it) is below fpfast.h's fp_big limit (128,
+ * binary32: 64): too close to the underflow threshold for the FMA residual
+ * to be exact. */
+static void check_big(struct cc *c, struct slow *s, bool d, int tmp)
 {
-    struct x86_buf *e = &c->e;
-    x86_mov_rr(e, d, tmp, r);
-    x86_alu_rr(e, d, ALU_ADD, tmp, tmp);
-    x86_shift_ri(e, d, SH_SHR, tmp, d ? 53 : 24);
-    x86_alu_ri(e, false, ALU_CMP, tmp, d ? 128 : 64);
+    x86_alu_ri(&c->e, false, ALU_CMP, tmp, d ? 128 - 1 : 64 - 1);
     to_slow(c, s, CC_B);
 }
 
@@ -179,10 +188,19 @@ static void nx_if_nonzero(struct x86_buf *e, bool d, int xmm)
 }
 
 /* f[rd] = rdx (a binary32 NaN-boxed). Clobbers rsi. */
-static void store_f(struct cc *c, bool d, unsigned rd)
+static void store_f_gpr(struct cc *c, bool d, unsigned rd)
 {
     if (!d) emit_box(&c->e, RDX);
     x86_mov_mr(&c->e, true, FR(rd), RDX);
+}
+
+/* f[rd] = the low lane of xmm (a binary32 NaN-boxed), straight from the
+ * xmm register: the result's checks (on a copy in a general register) are
+ * not on the way to the next instruction that reads f[rd]. */
+static void store_f(struct cc *c, bool d, unsigned rd, int xmm)
+{
+    x86_movs_mx(&c->e, d, FR(rd), xmm);
+    if (!d) x86_mov_mi32d(&c->e, FR_HI(rd), 0xffffffffu);
 }
 
 /* fadd, fsub, fmul, fdiv, fsqrt (.d, .s): a = f[rs1] in rax/xmm0, b =
@@ -209,12 +227,12 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
     switch (o) {
     case FP_ADD:
     case FP_SUB: {
-        check_class(c, s, d, RAX, RDX, true);
-        check_class(c, s, d, RCX, RDX, true);
+        check_class(c, s, d, RAX, RAX, true);
+        check_class(c, s, d, RCX, RCX, true);
         x86_movaps(e, 2, 0);
         x86_sse_rr(e, d, o == FP_ADD ? SSE_ADD : SSE_SUB, 2, 1);
         x86_movq_rx(e, d, RDX, 2);
-        check_class(c, s, d, RDX, RSI, true);
+        check_class(c, s, d, RDX, RDX, true);
         done[ndone++] = if_nx(e);
         /* TwoSum (s = x + y): bv = s - x, av = s - bv, err = (x - av) +
          * (y - bv). For fsub y = -b, and err = (x - av) - (b + bv), equal
@@ -249,22 +267,19 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
         x86_movq_rx(e, d, RDX, 2);
         /* A zero product is exact only with a zero operand (otherwise it
          * underflowed). */
-        x86_mov_rr(e, d, RSI, RDX);
-        x86_alu_rr(e, d, ALU_ADD, RSI, RSI);
+        x86_alu_rr(e, d, ALU_ADD, RDX, RDX);
         size_t nonzero = x86_jcc_fwd(e, CC_NE);
-        x86_mov_rr(e, d, RSI, RAX);
-        x86_alu_rr(e, d, ALU_ADD, RSI, RSI);
+        x86_alu_rr(e, d, ALU_ADD, RAX, RAX);
         done[ndone++] = x86_jcc_fwd(e, CC_E);
-        x86_mov_rr(e, d, RSI, RCX);
-        x86_alu_rr(e, d, ALU_ADD, RSI, RSI);
+        x86_alu_rr(e, d, ALU_ADD, RCX, RCX);
         to_slow(c, s, CC_NE);
         done[ndone++] = x86_jmp_fwd(e);
         x86_patch_here(e, nonzero);
-        check_class(c, s, d, RDX, RSI, false);
+        check_normal_tail(c, s, d, RDX);
         if (d && !fma) break; /* NX is set */
         done[ndone++] = if_nx(e);
         if (d) {
-            check_big(c, s, true, RDX, RSI);
+            check_big(c, s, true, RDX);
             x86_movaps(e, 3, 2);
             x86_vfma231(e, true, X86_FMA_NEG_ADD, 3, 0, 1); /* x * y - p */
             nx_if_nonzero(e, true, 3);
@@ -278,8 +293,8 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
         break;
     }
     case FP_DIV: {
-        check_class(c, s, d, RAX, RDX, true);
-        check_class(c, s, d, RCX, RDX, false);
+        check_class(c, s, d, RAX, RDI, true);
+        check_class(c, s, d, RCX, RCX, false);
         if (!fma) {
             x86_test_mi(e, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
             to_slow(c, s, CC_E);
@@ -288,13 +303,12 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
         x86_sse_rr(e, d, SSE_DIV, 2, 1);
         x86_movq_rx(e, d, RDX, 2);
         /* A zero dividend gives an exact zero. */
-        x86_mov_rr(e, d, RSI, RAX);
-        x86_alu_rr(e, d, ALU_ADD, RSI, RSI);
+        x86_alu_rr(e, d, ALU_ADD, RAX, RAX);
         done[ndone++] = x86_jcc_fwd(e, CC_E);
-        check_class(c, s, d, RDX, RSI, false);
+        check_class(c, s, d, RDX, RDX, false);
         if (!fma) break;
         done[ndone++] = if_nx(e);
-        check_big(c, s, d, RAX, RSI);
+        check_big(c, s, d, RDI);
         x86_movaps(e, 3, 0);
         x86_vfma231(e, d, X86_FMA_NEG_MUL, 3, 2, 1); /* x - q * y */
         nx_if_nonzero(e, d, 3);
@@ -304,16 +318,15 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
         /* A positive normal operand; its root is normal. */
         x86_test_rr(e, d, RAX, RAX);
         to_slow(c, s, CC_S);
-        check_class(c, s, d, RAX, RDX, false);
+        check_class(c, s, d, RAX, RAX, false);
         if (!fma) {
             x86_test_mi(e, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
             to_slow(c, s, CC_E);
         }
         x86_sse_rr(e, d, SSE_SQRT, 2, 0);
-        x86_movq_rx(e, d, RDX, 2);
         if (!fma) break;
         done[ndone++] = if_nx(e);
-        check_big(c, s, d, RAX, RSI);
+        check_big(c, s, d, RAX);
         x86_movaps(e, 3, 0);
         x86_vfma231(e, d, X86_FMA_NEG_MUL, 3, 2, 2); /* x - s * s */
         nx_if_nonzero(e, d, 3);
@@ -324,7 +337,7 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
         return;
     }
     for (unsigned i = 0; i < ndone; i++) x86_patch_here(e, done[i]);
-    store_f(c, d, in->rd);
+    store_f(c, d, in->rd, 2);
     s->resume = e->len;
 }
 
@@ -349,13 +362,13 @@ static void emit_fma(struct cc *c, unsigned idx, const struct tmpl *t)
     load_f(c, s, d, in->rs1, RAX, 0);
     load_f(c, s, d, in->rs2, RCX, 1);
     load_f(c, s, d, rs3, RDX, 2);
-    check_class(c, s, d, RAX, RSI, true);
-    check_class(c, s, d, RCX, RSI, true);
-    check_class(c, s, d, RDX, RSI, true);
+    check_class(c, s, d, RAX, RAX, true);
+    check_class(c, s, d, RCX, RCX, true);
+    check_class(c, s, d, RDX, RDX, true);
     x86_vfma231(e, d, (unsigned)t->arg & 3, 2, 0, 1);
     x86_movq_rx(e, d, RDX, 2);
-    check_class(c, s, d, RDX, RSI, false);
-    store_f(c, d, in->rd);
+    check_class(c, s, d, RDX, RDX, false);
+    store_f(c, d, in->rd, 2);
     s->resume = e->len;
 }
 
@@ -409,16 +422,117 @@ static void emit_sgnj(struct cc *c, unsigned idx, const struct tmpl *t)
         x86_shift_ri(e, d, SH_SHR, RDX, 1);
     }
     x86_alu_rr(e, d, o == SGNJ_X ? ALU_XOR : ALU_OR, RDX, RCX);
-    store_f(c, d, in->rd);
+    store_f_gpr(c, d, in->rd);
     if (s) s->resume = e->len;
+}
+
+/* fcvt.{s,d}.{w,wu,l,lu} (11.7, 12.5): f[rd] = x[rs1] converted. Into
+ * binary64 a 32-bit integer is exact, so any valid rounding mode will do;
+ * the others need RNE and find NX by converting back (the host rounds to
+ * nearest even; a result of 2^63 converts back to 0x8000000000000000,
+ * never the source). Unsigned 64-bit sources of 2^63 and more take the
+ * slow path. Results are never subnormal, infinite or -0. */
+static void emit_cvt_if(struct cc *c, unsigned idx, const struct tmpl *t)
+{
+    struct x86_buf *e = &c->e;
+    const struct jit_insn *in = &c->insns[idx];
+    bool d = !(t->arg & FP_S);
+    unsigned src = (unsigned)t->arg & 0xff, rm = (in->raw >> 12) & 7;
+    bool exact = d && (src == CVT_W || src == CVT_WU);
+    struct slow *s = new_slow(c, idx, SLOW_FP);
+    if (!s) return;
+    if (exact && rm == 7) {
+        x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(frm)), RV_RMM);
+        to_slow(c, s, CC_A);
+    } else if (exact ? rm > RV_RMM : !rm_check(c, s, in)) {
+        to_slow(c, s, CC_ALWAYS);
+        s->resume = e->len;
+        return;
+    }
+    get(c, src != CVT_WU, RAX, in->rs1);
+    if (src == CVT_W) x86_movsxd(e, RAX, RAX);
+    if (src == CVT_LU) {
+        x86_test_rr(e, true, RAX, RAX);
+        to_slow(c, s, CC_S);
+    }
+    x86_cvtsi2s(e, d, 0, RAX);
+    if (!exact) {
+        size_t nx = if_nx(e);
+        x86_cvtts2si(e, d, RCX, 0);
+        x86_alu_rr(e, true, ALU_CMP, RCX, RAX);
+        size_t same = x86_jcc_fwd(e, CC_E);
+        x86_alu_mi(e, false, ALU_OR, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
+        x86_patch_here(e, same);
+        x86_patch_here(e, nx);
+    }
+    store_f(c, d, in->rd, 0);
+    s->resume = e->len;
+}
+
+/* The CSR numbers of fflags, frm and fcsr (11.2). */
+enum { CSR_FFLAGS = 1, CSR_FRM = 2, CSR_FCSR = 3 };
+
+/* csrrw, csrrs, csrrc and their immediate forms on fflags, frm and fcsr
+ * (Zicsr, chapter 9; 11.2): x[rd] = the old value; unless the instruction
+ * only reads (csrrs/csrrc with rs1 or uimm 0), the new value is written
+ * back masked to the fields (cpu->fflags 5 bits, cpu->frm 3 bits), as the
+ * interpreter's CSR(). Other CSRs call the handler. */
+static void emit_fcsr(struct cc *c, unsigned idx, const struct tmpl *t)
+{
+    struct x86_buf *e = &c->e;
+    const struct jit_insn *in = &c->insns[idx];
+    unsigned kind = (unsigned)t->arg & 3, csr = (unsigned)in->imm & 0xfff;
+    if (csr < CSR_FFLAGS || csr > CSR_FCSR) {
+        struct slow *s = new_slow(c, idx, SLOW_FP);
+        if (!s) return;
+        to_slow(c, s, CC_ALWAYS);
+        s->resume = e->len;
+        return;
+    }
+    bool wr = kind == FCSR_RW || in->rs1 != 0;
+    if (wr) {
+        if (t->arg & FCSR_IMM) x86_mov_ri64(e, RCX, in->rs1);
+        else get(c, false, RCX, in->rs1);
+    }
+    struct x86_mem fl = x86_m(RBX, CPU_OFF(fflags)), rmm = x86_m(RBX, CPU_OFF(frm));
+    x86_mov_rm(e, false, RAX, csr == CSR_FFLAGS ? fl : rmm);
+    if (csr == CSR_FCSR) {
+        x86_shift_ri(e, false, SH_SHL, RAX, 5);
+        x86_alu_rm(e, false, ALU_OR, RAX, fl);
+    }
+    if (wr) {
+        if (kind == FCSR_RS) {
+            x86_mov_rr(e, false, RDX, RAX);
+            x86_alu_rr(e, false, ALU_OR, RDX, RCX);
+        } else if (kind == FCSR_RC) {
+            x86_mov_rr(e, false, RDX, RCX);
+            x86_not(e, false, RDX);
+            x86_alu_rr(e, false, ALU_AND, RDX, RAX);
+        } else {
+            x86_mov_rr(e, false, RDX, RCX);
+        }
+        if (csr != CSR_FRM) {
+            x86_mov_rr(e, false, RSI, RDX);
+            x86_alu_ri(e, false, ALU_AND, RSI, 0x1f);
+            x86_mov_mr(e, false, fl, RSI);
+        }
+        if (csr != CSR_FFLAGS) {
+            if (csr == CSR_FCSR) x86_shift_ri(e, false, SH_SHR, RDX, 5);
+            x86_alu_ri(e, false, ALU_AND, RDX, 7);
+            x86_mov_mr(e, false, rmm, RDX);
+        }
+    }
+    put(c, in, RAX);
 }
 
 bool jit_fp_inline(const struct jit_insn *in, const struct tmpl *t)
 {
-    unsigned rm = (in->raw >> 12) & 7;
+    unsigned rm = (in->raw >> 12) & 7, csr = (unsigned)in->imm & 0xfff;
     switch (t->kind) {
     case T_FARITH: return rm == RV_RNE || rm == 7;
     case T_FFMA: return rv_host_fma && (rm == RV_RNE || rm == 7);
+    case T_FCVT_IF: return rm == RV_RNE || rm == 7 || (!(t->arg & FP_S) && (t->arg & 0xff) <= CVT_WU && rm <= RV_RMM);
+    case T_FCSR: return csr >= CSR_FFLAGS && csr <= CSR_FCSR;
     default: return true;
     }
 }
@@ -476,6 +590,12 @@ void jit_fp_emit(struct cc *c, unsigned idx, const struct tmpl *t)
         return;
     case T_FSGNJ:
         emit_sgnj(c, idx, t);
+        return;
+    case T_FCVT_IF:
+        emit_cvt_if(c, idx, t);
+        return;
+    case T_FCSR:
+        emit_fcsr(c, idx, t);
         return;
     }
     e->overflow = true; /* a kind without an emitter here: refuse the block */

@@ -37,7 +37,8 @@ enum {
     /* Floating point (fp.c); T_FP_FIRST..T_FP_LAST are all emitted by jit_fp_emit. */
     T_FP_FIRST,
     T_FLOAD = T_FP_FIRST, T_FSTORE, T_FARITH, T_FFMA, T_FMV_X, T_FMV_F, T_FSGNJ, T_FCMP,
-    T_FP_LAST = T_FCMP,
+    T_FCVT_IF, T_FCSR,
+    T_FP_LAST = T_FCSR,
 };
 enum { SHADD_UW = 8 };
 enum { MULH_SS, MULH_SU, MULH_UU };
@@ -49,6 +50,8 @@ enum { FP_ADD, FP_SUB, FP_MUL, FP_DIV, FP_SQRT };          /* T_FARITH */
 /* T_FFMA: enum x86_fma, the negations of fmsub, fnmsub, fnmadd. */
 enum { SGNJ_J, SGNJ_N, SGNJ_X };                            /* T_FSGNJ */
 enum { FCMP_EQ, FCMP_LT, FCMP_LE };                         /* T_FCMP */
+enum { CVT_W, CVT_WU, CVT_L, CVT_LU };                      /* T_FCVT_IF: the source */
+enum { FCSR_RW, FCSR_RS, FCSR_RC, FCSR_IMM = 4 };           /* T_FCSR */
 
 struct tmpl { uint8_t kind; int arg; };
 
@@ -122,7 +125,8 @@ void jit_fp_emit(struct cc *c, unsigned idx, const struct tmpl *t);
 void jit_fp_emit_slow(struct cc *c, struct slow *s);
 /* Whether instruction in (template t, an FP kind) has an inline fast path;
  * false for the rows that always call the handler (static rounding modes
- * other than RNE; fused multiply-adds on hosts without FMA3). */
+ * other than RNE; fused multiply-adds on hosts without FMA3; CSR accesses
+ * other than fflags, frm, fcsr). */
 bool jit_fp_inline(const struct jit_insn *in, const struct tmpl *t);
 /* The SLOW_FLOAD helper: cpu->f[kind >> 8] = the `kind & 15` bytes at
  * guest address a (binary32 NaN-boxed). Returns 0, or 1 on a fault with

@@ -291,6 +291,26 @@ void x86_movq_rx(struct x86_buf *e, bool w, int gpr, int xmm)
     op(e, F_66 | (w ? F_W : 0), OPC(0x0f, 0x7e), xmm, R_(gpr));
 }
 
+void x86_movs_xm(struct x86_buf *e, bool d, int xmm, struct x86_mem m)
+{
+    op(e, d ? F_F2 : F_F3, OPC(0x0f, 0x10), xmm, M_(m));
+}
+
+void x86_movs_mx(struct x86_buf *e, bool d, struct x86_mem m, int xmm)
+{
+    op(e, d ? F_F2 : F_F3, OPC(0x0f, 0x11), xmm, M_(m));
+}
+
+void x86_cvtsi2s(struct x86_buf *e, bool d, int xmm, int gpr)
+{
+    op(e, (d ? F_F2 : F_F3) | F_W, OPC(0x0f, 0x2a), xmm, R_(gpr));
+}
+
+void x86_cvtts2si(struct x86_buf *e, bool d, int gpr, int xmm)
+{
+    op(e, (d ? F_F2 : F_F3) | F_W, OPC(0x0f, 0x2c), gpr, R_(xmm));
+}
+
 /* Three-byte VEX prefix (SDM vol. 2, 2.3.5): C4, then inverted R X B and
  * the map (2: 0F38), then W, the inverted second source, L = 0 and pp
  * (1: 66). Opcodes B9/BB/BD/BF: vf(n)madd231 / vf(n)msub231 (sd with W1,

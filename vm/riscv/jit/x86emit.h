@@ -113,6 +113,14 @@ void x86_ucomis(struct x86_buf *e, bool d, int a, int b);                 /* fla
  * register (w: 64 bits; 32-bit reads of an xmm zero-extend). */
 void x86_movq_xr(struct x86_buf *e, bool w, int xmm, int gpr);            /* xmm = gpr */
 void x86_movq_rx(struct x86_buf *e, bool w, int gpr, int xmm);            /* gpr = xmm */
+/* movsd/movss between memory and the low lane of an xmm register. */
+void x86_movs_xm(struct x86_buf *e, bool d, int xmm, struct x86_mem m);   /* load */
+void x86_movs_mx(struct x86_buf *e, bool d, struct x86_mem m, int xmm);   /* store */
+/* cvtsi2sd/ss xmm, r64 (rounding per MXCSR: to nearest even) and
+ * cvttsd2si/cvttss2si r64, xmm (truncating; out of range gives
+ * 0x8000000000000000). */
+void x86_cvtsi2s(struct x86_buf *e, bool d, int xmm, int gpr);
+void x86_cvtts2si(struct x86_buf *e, bool d, int gpr, int xmm);
 /* FMA3 (VEX, "231" operand order), one rounding: dst = (src1 * src2) + dst
  * with the product negated (X86_FMA_NEG_MUL) and/or the addend negated
  * (X86_FMA_NEG_ADD): vfmadd231, vfmsub231, vfnmadd231, vfnmsub231. Only for
