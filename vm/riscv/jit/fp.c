@@ -118,10 +118,10 @@ static bool rm_check(struct cc *c, struct slow *s, const struct jit_insn *in)
     return rm == RV_RNE;
 }
 
-/* gpr and the low lane of xmm = f[f]: binary64 (d), or binary32, which
- * must be properly NaN-boxed (else the slow path) and is zero-extended in
- * gpr. Both are loaded from memory: the checks on gpr stay off the
- * dependency chain through xmm. */
+/* gpr (unless negative) and the low lane of xmm = f[f]: binary64 (d), or
+ * binary32, which must be properly NaN-boxed (else the slow path) and is
+ * zero-extended in gpr. Both are loaded from memory: the checks on gpr
+ * stay off the dependency chain through xmm. */
 static void load_f(struct cc *c, struct slow *s, bool d, unsigned f, int gpr, int xmm)
 {
     struct x86_buf *e = &c->e;
@@ -129,7 +129,7 @@ static void load_f(struct cc *c, struct slow *s, bool d, unsigned f, int gpr, in
         x86_alu_mi(e, false, ALU_CMP, FR_HI(f), -1);
         to_slow(c, s, CC_NE);
     }
-    x86_mov_rm(e, d, gpr, FR(f));
+    if (gpr >= 0) x86_mov_rm(e, d, gpr, FR(f));
     x86_movs_xm(e, d, xmm, FR(f));
 }
 
@@ -382,8 +382,8 @@ static void emit_cmp(struct cc *c, unsigned idx, const struct tmpl *t)
     bool d = !(t->arg & FP_S);
     struct slow *s = new_slow(c, idx, SLOW_FP);
     if (!s) return;
-    load_f(c, s, d, in->rs1, RAX, 0);
-    load_f(c, s, d, in->rs2, RCX, 1);
+    load_f(c, s, d, in->rs1, -1, 0);
+    load_f(c, s, d, in->rs2, -1, 1);
     x86_alu_rr(e, false, ALU_XOR, RDX, RDX);
     x86_ucomis(e, d, 0, 1);
     to_slow(c, s, CC_P);
