@@ -73,6 +73,9 @@ static void test_moves(void **state)
     T("movabs r8, 0x8000000000000000", x86_mov_ri64(e, R8, 0x8000000000000000ull));
     T("mov qword ptr [rbx - 0x70], -0x800", x86_mov_mi32(e, x86_m(RBX, -112), -2048));
     T("mov dword ptr [rbx + 0x200], 2", x86_mov_mi32d(e, x86_m(RBX, 512), 2));
+    T("lea rsi, [rax + rax - 1]", x86_lea(e, true, RSI, x86_mid(RAX, RAX, -1)));
+    T("lea edi, [rcx + rcx - 1]", x86_lea(e, false, RDI, x86_mid(RCX, RCX, -1)));
+    T("lea r9, [r10 + r11 + 0x100]", x86_lea(e, true, R9, x86_mid(R10, R11, 256)));
     T("movsxd rax, eax", x86_movsxd(e, RAX, RAX));
     T("movsxd r9, r10d", x86_movsxd(e, R9, R10));
     T("movzx eax, sil", x86_movzx8(e, RAX, RSI));

@@ -142,6 +142,8 @@ void x86_store(struct x86_buf *e, struct x86_mem m, int src, unsigned size)
 
 void x86_movsxd(struct x86_buf *e, int dst, int src) { op(e, F_W, OPC(0x63), dst, R_(src)); }
 
+void x86_lea(struct x86_buf *e, bool w, int dst, struct x86_mem m) { op(e, w ? F_W : 0, OPC(0x8d), dst, M_(m)); }
+
 void x86_movzx8(struct x86_buf *e, int dst, int src8)
 {
     op(e, F_BYTEREG, OPC(0x0f, 0xb6), dst, R_(src8));

@@ -31,6 +31,7 @@ struct x86_mem {
 };
 static inline struct x86_mem x86_m(int base, int32_t disp) { return (struct x86_mem){ base, -1, disp }; }
 static inline struct x86_mem x86_mi(int base, int index) { return (struct x86_mem){ base, index, 0 }; }
+static inline struct x86_mem x86_mid(int base, int index, int32_t disp) { return (struct x86_mem){ base, index, disp }; }
 
 /* Emission buffer: bytes [buf, buf + len) are written, cap is the size. */
 struct x86_buf {
@@ -70,6 +71,7 @@ void x86_load(struct x86_buf *e, int dst, struct x86_mem m, unsigned size, bool 
 /* Sized store of the low `size` bytes of src. */
 void x86_store(struct x86_buf *e, struct x86_mem m, int src, unsigned size);
 void x86_movsxd(struct x86_buf *e, int dst, int src);                    /* dst = sext32(src) */
+void x86_lea(struct x86_buf *e, bool w, int dst, struct x86_mem m);     /* dst = address of m */
 void x86_movzx8(struct x86_buf *e, int dst, int src8);                   /* dst32 = zext(src8) */
 
 void x86_alu_rr(struct x86_buf *e, bool w, enum x86_alu op, int dst, int src);
