@@ -232,6 +232,151 @@ static void test_templates(void **state)
     pair_close(&p);
 }
 
+/* A binary64 (d) or binary32 bit pattern drawn to reach every case of the
+ * JIT's inline FP fast paths and of their fallbacks: zeros of both signs,
+ * subnormals, infinities, quiet and signalling NaNs, the extreme normals
+ * (overflow, underflow), exponents around fpfast.h's fp_big limit, and
+ * ordinary magnitudes with full or short mantissas (inexact and exact
+ * results). */
+static uint64_t fp_bits(int d)
+{
+    unsigned mbits = d ? 52 : 23, ebits = d ? 11 : 8;
+    uint64_t emax = (1u << ebits) - 1, bias = emax >> 1;
+    uint64_t m = rnd() & ((1ull << mbits) - 1), e;
+    if (rnd() % 2) m &= ~((1ull << (mbits - 1 - rnd() % 4)) - 1); /* 1..4 significant bits */
+    switch (rnd() % 16) {
+    case 0: e = 0; m = 0; break;
+    case 1: e = 0; m |= 1; break;
+    case 2: e = emax; m = 0; break;
+    case 3: e = emax; m |= 1; break;
+    case 4: e = 1 + rnd() % 3; break;
+    case 5: e = emax - 1 - rnd() % 3; break;
+    case 6: e = (d ? 128 : 64) - 3 + rnd() % 6; break;
+    case 7: e = 1 + rnd() % bias; break;
+    case 8: e = bias + rnd() % bias; break;
+    default: e = bias - 12 + rnd() % 25; break;
+    }
+    return (rnd() & 1) << (ebits + mbits) | e << mbits | m;
+}
+
+/* Every F and D row (inline fast path or handler call) on operands from
+ * fp_bits, and the CSR rows on fflags, frm, fcsr (and a few others):
+ * rounding modes static and dynamic (RNE mostly; the others, the
+ * reserved 5 and 6, and dyn with frm 5-7: illegal instruction), fflags
+ * clear, NX only or random, binary32 operands NaN-boxed or (1 in 16) not.
+ * Asserts that most cases have the fast path's preconditions. */
+static void test_fp(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    unsigned fast = 0, total = 0;
+    for (unsigned id = 0; id < RV_N_INSNS; id++) {
+        const struct rv_insn_desc *r = &rv_insns[id];
+        if (!(r->flags & (RVF_FP | RVF_CSR)) || (r->flags & (RVF_LOAD | RVF_STORE))) continue;
+        size_t nl = strlen(r->name);
+        int single = r->name[nl - 1] == 's'; /* the source format: fadd.s, fcvt.d.s */
+        for (int k = 0; k < 1500 * long_factor; k++) {
+            uint32_t w = random_encoding(id);
+            unsigned rm = rnd() % 4 ? 0 : rnd() % 3 ? 7 : (unsigned)(rnd() % 8);
+            if (r->flags & RVF_RM) w = (w & ~(7u << 12)) | rm << 12;
+            if (r->flags & RVF_CSR) { /* fflags, frm, fcsr mostly; counters; illegal */
+                static const uint32_t csrs[] = { 1, 2, 3, 1, 2, 3, 0xc00, 0xc02, 0xc01, 0x004, 0xc03 };
+                w = (w & 0xfffff) | csrs[rnd() % (sizeof csrs / sizeof csrs[0])] << 20;
+            }
+            struct rv_decoded d;
+            rv_decode(w, &d);
+            if (d.id != id) continue;
+            uint64_t x[32];
+            random_regs(x, &d);
+            uint32_t code[2] = { w, EBREAK };
+            pair_load(&p, code, sizeof code, x);
+            uint64_t f[32];
+            for (int i = 0; i < 32; i++) {
+                f[i] = single ? 0xffffffff00000000ull | fp_bits(0) : fp_bits(1);
+                if (single && rnd() % 16 == 0) f[i] = rnd() % 2 ? (uint32_t)f[i] : rnd();
+            }
+            unsigned frm = rnd() % 4 ? 0 : (unsigned)(rnd() % 8);
+            unsigned fflags = rnd() % 3 == 0 ? 0 : rnd() % 2 ? 1 : (unsigned)(rnd() % 32);
+            for (int i = 0; i < 2; i++) {
+                memcpy(p.cpu[i]->f, f, sizeof f);
+                p.cpu[i]->frm = frm;
+                p.cpu[i]->fflags = fflags;
+            }
+            unsigned eff = (r->flags & RVF_RM) && rm == 7 ? frm : (r->flags & RVF_RM) ? rm : 0;
+            uint64_t a = f[d.rs1];
+            int ok = eff == 0 && (single ? (a >> 32) == 0xffffffffu && ((a >> 23) & 0xff) - 1 < 0xfe
+                                         : ((a >> 52) & 0x7ff) - 1 < 0x7fe);
+            fast += ok;
+            total++;
+            char what[96];
+            snprintf(what, sizeof what, "%s %08x frm %u fflags %#x", r->name, w, frm, fflags);
+            pair_step(&p, 64, what);
+        }
+    }
+    /* Enough cases in RNE with a normal first operand for the fast paths. */
+    assert_true(total > 50000 && fast > total / 4);
+    pair_close(&p);
+}
+
+/* Random blocks of F/D rows on 8 f registers (so that results feed later
+ * operands), operands from fp_bits, rounding modes mostly RNE or dyn with
+ * frm 0, NX clear or set: fast paths and slow paths (handler calls) mixed
+ * in one block, the slow paths resuming into the block; run with random
+ * budgets (exact stops mid-block). */
+static void test_fp_blocks(void **state)
+{
+    (void)state;
+    unsigned rows[RV_N_INSNS], nrows = 0;
+    for (unsigned id = 0; id < RV_N_INSNS; id++)
+        if ((rv_insns[id].flags & RVF_FP) && !(rv_insns[id].flags & (RVF_LOAD | RVF_STORE))) rows[nrows++] = id;
+    struct pair p;
+    pair_open(&p, 0);
+    for (int k = 0; k < 1500 * long_factor; k++) {
+        uint32_t code[20];
+        unsigned n = 1 + (unsigned)(rnd() % 16);
+        int single = rnd() % 2;
+        for (unsigned i = 0; i < n; i++) {
+            const struct rv_insn_desc *r;
+            do r = &rv_insns[rows[rnd() % nrows]];
+            while ((r->name[strlen(r->name) - 1] == 's') != single && rnd() % 8);
+            uint32_t w = random_encoding((unsigned)(r - rv_insns));
+            unsigned rm = rnd() % 8 ? (rnd() % 2 ? 0 : 7) : (unsigned)(rnd() % 8);
+            if (r->flags & RVF_RM) w = (w & ~(7u << 12)) | rm << 12;
+            /* f operands and results among f8..f15 (x operands: anywhere). */
+            static const char fld[] = "DSTR";
+            static const unsigned at[] = { 7, 15, 20, 27 };
+            for (unsigned q = 0; q < 4; q++)
+                if (strchr(r->operands, fld[q])) w = (w & ~(0x18u << at[q])) | 8u << at[q];
+            struct rv_decoded d;
+            rv_decode(w, &d);
+            assert_int_equal(d.id, r - rv_insns);
+            code[i] = w;
+        }
+        code[n] = EBREAK;
+        uint64_t x[32];
+        for (int r = 0; r < 32; r++) x[r] = special();
+        pair_load(&p, code, (n + 1) * 4, x);
+        uint64_t f[32];
+        for (int i = 0; i < 32; i++) {
+            f[i] = single ? 0xffffffff00000000ull | fp_bits(0) : fp_bits(1);
+            if (single && rnd() % 32 == 0) f[i] = (uint32_t)f[i];
+        }
+        unsigned frm = rnd() % 8 ? 0 : (unsigned)(rnd() % 8);
+        unsigned fflags = rnd() % 2 ? 1 /* NX */ : 0;
+        for (int i = 0; i < 2; i++) {
+            memcpy(p.cpu[i]->f, f, sizeof f);
+            p.cpu[i]->frm = frm;
+            p.cpu[i]->fflags = fflags;
+        }
+        char what[64];
+        snprintf(what, sizeof what, "fp block %d", k);
+        for (int step = 0; step < 3; step++) pair_step(&p, 1 + rnd() % 8, what);
+        pair_step(&p, 1000, what);
+    }
+    pair_close(&p);
+}
+
 /* Supported rows, for random blocks. */
 static unsigned supported[RV_N_INSNS], n_supported;
 
@@ -322,6 +467,77 @@ static void test_self_modifying_block(void **state)
             assert_int_equal(p.cpu[i]->x[T2], 2);
             assert_int_equal(p.cpu[i]->icount, 4);       /* sw, 2 x addi, addi 100 */
             assert_int_equal(p.cpu[i]->pc, CODE + 16);   /* at the ebreak */
+        }
+    }
+    struct vm_stats st;
+    vm_get_stats(p.vm[1], &st);
+    assert_true(st.jit_runs > 0 && st.tb_invalidated > 0);
+    pair_close(&p);
+}
+
+/* FP loads and stores at the edges, with hand-checked results: fld across
+ * a page end, flw NaN-boxing, fsd rewriting later instructions of its own
+ * block (which must end right after it), and faulting fld/fsw with exact
+ * pc, count, cause, tval and the f register untouched. */
+static void test_fp_memory(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    enum { FT0 = 0, FT1 = 1, FT2 = 2, FT3 = 3 };
+    uint32_t code[] = {
+        I_(RV_fld, FT0, T0, 0),       /* t0 = DATA + 0xffc: crosses into the next page */
+        I_(RV_flw, FT1, T0, 8),
+        S_(RV_fsd, T1, FT2, 20),      /* t1 = CODE: overwrites code[5] and code[6] */
+        I_(RV_addi, T2, T2, 1),
+        I_(RV_addi, T2, T2, 1),
+        I_(RV_addi, S0, S0, 1),       /* becomes addi s0, s0, 100 */
+        I_(RV_addi, S0, S0, 1),       /* becomes ebreak */
+        EBREAK,
+    };
+    uint64_t x[32] = { 0 };
+    x[T0] = DATA + 0xffc;
+    x[T1] = CODE;
+    uint64_t f2 = (uint64_t)EBREAK << 32 | I_(RV_addi, S0, S0, 100);
+    for (int round = 0; round < 3; round++) {
+        pair_load(&p, code, sizeof code, x);
+        for (int i = 0; i < 2; i++) p.cpu[i]->f[FT2] = f2;
+        pair_step(&p, 100, "fp memory");
+        uint64_t d0;
+        uint32_t w1;
+        assert_int_equal(vm_peek(p.vm[1], DATA + 0xffc, &d0, 8), 0);
+        assert_int_equal(vm_peek(p.vm[1], DATA + 0x1004, &w1, 4), 0);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(p.cpu[i]->f[FT0], d0);
+            assert_int_equal(p.cpu[i]->f[FT1], 0xffffffff00000000ull | w1);
+            assert_int_equal(p.cpu[i]->x[S0], 100);
+            assert_int_equal(p.cpu[i]->x[T2], 2);
+            assert_int_equal(p.cpu[i]->icount, 6);
+            assert_int_equal(p.cpu[i]->pc, CODE + 24);
+        }
+    }
+    /* Faults: fld from the hole, fsw into the read-only page. */
+    uint32_t faulting[][4] = {
+        { I_(RV_addi, T2, T2, 1), I_(RV_fld, FT3, T0, 8), I_(RV_addi, T2, T2, 1), EBREAK },
+        { I_(RV_addi, T2, T2, 1), S_(RV_fsw, T1, FT3, 8), I_(RV_addi, T2, T2, 1), EBREAK },
+    };
+    for (int k = 0; k < 2; k++) {
+        uint64_t y[32] = { 0 };
+        y[T0] = DATA + DATA_LEN - 8;       /* + 8: the hole */
+        y[T1] = DATA + DATA_RW + 16 - 8;   /* + 8: read-only */
+        pair_load(&p, faulting[k], sizeof faulting[k], y);
+        uint64_t f3 = p.cpu[0]->f[FT3];
+        pair_step(&p, 100, k ? "fsw fault" : "fld fault");
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(p.cpu[i]->icount, 1);
+            assert_int_equal(p.cpu[i]->pc, CODE + 4);
+            assert_int_equal(p.cpu[i]->x[T2], 1);
+            assert_int_equal(p.cpu[i]->f[FT3], f3);
+            struct vm_exit ex;
+            assert_int_equal(vm_run(p.cpu[i], 100, &ex), 0);
+            assert_int_equal(ex.reason, VM_EXIT_EXCEPTION);
+            assert_int_equal(ex.cause, k ? RV_EXC_STORE_PAGE_FAULT : RV_EXC_LOAD_PAGE_FAULT);
+            assert_int_equal(ex.tval, k ? DATA + DATA_RW + 16 : DATA + DATA_LEN);
         }
     }
     struct vm_stats st;
@@ -635,9 +851,12 @@ int main(void)
            (unsigned long long)seed);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_fp),
+        cmocka_unit_test(test_fp_blocks),
         cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_self_modifying_block),
         cmocka_unit_test(test_fault_mid_block),
+        cmocka_unit_test(test_fp_memory),
         cmocka_unit_test(test_chained_loop),
         cmocka_unit_test(test_calls),
         cmocka_unit_test(test_relink),

@@ -73,6 +73,9 @@ static void test_moves(void **state)
     T("movabs r8, 0x8000000000000000", x86_mov_ri64(e, R8, 0x8000000000000000ull));
     T("mov qword ptr [rbx - 0x70], -0x800", x86_mov_mi32(e, x86_m(RBX, -112), -2048));
     T("mov dword ptr [rbx + 0x200], 2", x86_mov_mi32d(e, x86_m(RBX, 512), 2));
+    T("lea rsi, [rax + rax - 1]", x86_lea(e, true, RSI, x86_mid(RAX, RAX, -1)));
+    T("lea edi, [rcx + rcx - 1]", x86_lea(e, false, RDI, x86_mid(RCX, RCX, -1)));
+    T("lea r9, [r10 + r11 + 0x100]", x86_lea(e, true, R9, x86_mid(R10, R11, 256)));
     T("movsxd rax, eax", x86_movsxd(e, RAX, RAX));
     T("movsxd r9, r10d", x86_movsxd(e, R9, R10));
     T("movzx eax, sil", x86_movzx8(e, RAX, RSI));
@@ -207,6 +210,59 @@ static void test_control(void **state)
     T("jg 0x1006", x86_jcc_fwd(e, CC_G));
 }
 
+/* SSE2 scalar and FMA3 forms of the floating-point templates (fp.c),
+ * with xmm8-15 (REX.R/REX.B, VEX.R/VEX.B and the inverted vvvv). */
+static void test_sse(void **state)
+{
+    (void)state;
+    T("addsd xmm0, xmm1", x86_sse_rr(e, true, SSE_ADD, 0, 1));
+    T("subsd xmm2, xmm3", x86_sse_rr(e, true, SSE_SUB, 2, 3));
+    T("mulsd xmm4, xmm5", x86_sse_rr(e, true, SSE_MUL, 4, 5));
+    T("divsd xmm8, xmm1", x86_sse_rr(e, true, SSE_DIV, 8, 1));
+    T("sqrtsd xmm2, xmm15", x86_sse_rr(e, true, SSE_SQRT, 2, 15));
+    T("cvtsd2ss xmm2, xmm0", x86_sse_rr(e, true, SSE_CVT, 2, 0));
+    T("addss xmm0, xmm1", x86_sse_rr(e, false, SSE_ADD, 0, 1));
+    T("subss xmm9, xmm10", x86_sse_rr(e, false, SSE_SUB, 9, 10));
+    T("mulss xmm3, xmm4", x86_sse_rr(e, false, SSE_MUL, 3, 4));
+    T("divss xmm2, xmm1", x86_sse_rr(e, false, SSE_DIV, 2, 1));
+    T("sqrtss xmm2, xmm0", x86_sse_rr(e, false, SSE_SQRT, 2, 0));
+    T("cvtss2sd xmm0, xmm0", x86_sse_rr(e, false, SSE_CVT, 0, 0));
+    T("movaps xmm3, xmm2", x86_movaps(e, 3, 2));
+    T("movaps xmm11, xmm12", x86_movaps(e, 11, 12));
+    T("ucomisd xmm0, xmm1", x86_ucomis(e, true, 0, 1));
+    T("ucomiss xmm1, xmm0", x86_ucomis(e, false, 1, 0));
+    T("ucomisd xmm3, xmm14", x86_ucomis(e, true, 3, 14));
+    T("movq xmm0, rax", x86_movq_xr(e, true, 0, RAX));
+    T("movq xmm9, r10", x86_movq_xr(e, true, 9, R10));
+    T("movd xmm1, ecx", x86_movq_xr(e, false, 1, RCX));
+    T("movq rdx, xmm2", x86_movq_rx(e, true, RDX, 2));
+    T("movq r11, xmm13", x86_movq_rx(e, true, R11, 13));
+    T("movd edx, xmm2", x86_movq_rx(e, false, RDX, 2));
+    T("movsd xmm0, qword ptr [rbx + 0x88]", x86_movs_xm(e, true, 0, x86_m(RBX, 0x88)));
+    T("movss xmm9, dword ptr [rbx + 0x100]", x86_movs_xm(e, false, 9, x86_m(RBX, 0x100)));
+    T("movsd qword ptr [rbx + 0x180], xmm2", x86_movs_mx(e, true, x86_m(RBX, 0x180), 2));
+    T("movss dword ptr [r12 + rsi], xmm10", x86_movs_mx(e, false, x86_mi(R12, RSI), 10));
+    T("cvtsi2sd xmm0, rax", x86_cvtsi2s(e, true, 0, RAX));
+    T("cvtsi2ss xmm9, r8", x86_cvtsi2s(e, false, 9, R8));
+    T("cvttsd2si rcx, xmm0", x86_cvtts2si(e, true, RCX, 0));
+    T("cvttss2si r10, xmm11", x86_cvtts2si(e, false, R10, 11));
+    T("vfmadd231sd xmm2, xmm0, xmm1", x86_vfma231(e, true, X86_FMA, 2, 0, 1));
+    T("vfmsub231sd xmm3, xmm0, xmm1", x86_vfma231(e, true, X86_FMA_NEG_ADD, 3, 0, 1));
+    T("vfnmadd231sd xmm3, xmm2, xmm1", x86_vfma231(e, true, X86_FMA_NEG_MUL, 3, 2, 1));
+    T("vfnmsub231sd xmm2, xmm0, xmm1",
+      x86_vfma231(e, true, X86_FMA_NEG_MUL | X86_FMA_NEG_ADD, 2, 0, 1));
+    T("vfmadd231ss xmm2, xmm0, xmm1", x86_vfma231(e, false, X86_FMA, 2, 0, 1));
+    T("vfmsub231ss xmm2, xmm0, xmm1", x86_vfma231(e, false, X86_FMA_NEG_ADD, 2, 0, 1));
+    T("vfnmadd231ss xmm3, xmm2, xmm2", x86_vfma231(e, false, X86_FMA_NEG_MUL, 3, 2, 2));
+    T("vfnmsub231ss xmm2, xmm0, xmm1",
+      x86_vfma231(e, false, X86_FMA_NEG_MUL | X86_FMA_NEG_ADD, 2, 0, 1));
+    T("vfmadd231sd xmm8, xmm9, xmm15", x86_vfma231(e, true, X86_FMA, 8, 9, 15));
+    T("vfnmadd231ss xmm12, xmm0, xmm7", x86_vfma231(e, false, X86_FMA_NEG_MUL, 12, 0, 7));
+    /* The fcsr tests and updates of the templates. */
+    T("test dword ptr [rbx + 0x1c0], 1", x86_test_mi(e, x86_m(RBX, 0x1c0), 1));
+    T("cmp dword ptr [rbx + 0x94], -1", x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, 0x94), -1));
+}
+
 static void test_overflow(void **state)
 {
     (void)state;
@@ -232,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_alu),
         cmocka_unit_test(test_shift_mul_div),
         cmocka_unit_test(test_control),
+        cmocka_unit_test(test_sse),
         cmocka_unit_test(test_overflow),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,9 +25,7 @@
  *   successors, the jalr inline cache, the return-address stack) while the
  *   budget covers the next block and no stop is requested.
  */
-#include "jit.h"
-#include "x86emit.h"
-#include "../cpu.h"
+#include "jit_internal.h"
 #include "../isa.h"
 #include "../../vm_internal.h"
 
@@ -164,7 +162,6 @@ void jit_link_patch(struct vm_tb_link *l)
 
 /* kind: size in bits 0..3, JIT_SIGNED, rd in bits 8..15. Returns 0, or 1
  * on a fault with the exception recorded in cpu. */
-#define JIT_SIGNED 16u
 static int helper_load(struct vm_cpu *cpu, uint64_t a, unsigned kind)
 {
     unsigned size = kind & 15, rd = kind >> 8;
@@ -197,17 +194,6 @@ static int helper_store(struct vm_cpu *cpu, uint64_t a, uint64_t v, unsigned siz
 
 /* ---- templates ---- */
 
-enum {
-    T_NONE, T_LI, T_AUIPC, T_JAL, T_JALR, T_BRANCH, T_LOAD, T_STORE, T_ALU_RI, T_ALU_RR,
-    T_SLT_RI, T_SLT_RR, T_SH_RI, T_SH_RR, T_ALU_RI_W, T_ALU_RR_W, T_SH_RI_W, T_SH_RR_W,
-    T_NOP, T_TRAP, T_MUL, T_MUL_W, T_MULH, T_DIV, T_SHADD, T_SLLI_UW, T_LOGN, T_MINMAX, T_EXT,
-    T_REV8,
-};
-enum { SHADD_UW = 8 };
-enum { MULH_SS, MULH_SU, MULH_UU };
-enum { DIV_SIGNED = 1, DIV_REM = 2, DIV_W = 4 };
-
-struct tmpl { uint8_t kind; int arg; };
 static const struct tmpl tmpls[RV_N_INSNS] = {
 #define JIT_T(row, t, a) [RV_##row] = { t, a },
 #include "templates.def"
@@ -215,44 +201,6 @@ static const struct tmpl tmpls[RV_N_INSNS] = {
 };
 
 int jit_supports(unsigned id) { return id == RV_ILLEGAL || (id < RV_N_INSNS && tmpls[id].kind); }
-
-#define BIAS 128
-#define CPU_OFF(field) ((int32_t)offsetof(struct vm_cpu, field) - BIAS)
-#define XR(i) x86_m(RBX, 8 * (int32_t)(i) - BIAS)
-
-/* An out-of-line slow path, emitted after the block's straight-line code. */
-enum { SLOW_LOAD, SLOW_STORE, SLOW_HELPER };
-struct slow {
-    uint8_t type;
-    unsigned idx;        /* instruction index in the block */
-    uint32_t kind;       /* load: helper kind; store: size */
-    uint64_t npc;        /* pc after the instruction (store SMC exit) */
-    size_t patch[3];
-    unsigned npatch;
-    size_t resume;
-};
-
-struct cc {
-    struct x86_buf e;
-    uint32_t off[257];   /* code offset of each instruction, then of the tail */
-    const struct jit_insn *insns;
-    const struct vm_tb *tb;
-    bool chain;          /* exits may go on to linked blocks */
-    unsigned n;
-    struct slow *slow;
-    unsigned nslow;
-    /* Guest registers cached in host registers for the whole block: host[g]
-     * is the host register of x[g] or -1. Cached registers are loaded at
-     * block entry, written back (those the block writes: wmask) before
-     * every exit and helper call, and reloaded after a call. */
-    int8_t host[33];
-    uint32_t wmask;
-    size_t loop_top;     /* code offset after the entry loads */
-    /* Per link slot: the rel32 of the chaining jump (0: none) and the
-     * offset of the return to the dispatcher it goes to while unlinked. */
-    size_t link_jmp[2], link_unl[2];
-    struct vm_tb *const *jc;  /* the vm's jump cache (indirect jumps) */
-};
 
 /* Host registers that cache guest registers, most used first. rbp, r13
  * and r14 are callee-saved (helper calls preserve them), r8-r11 are not. */
@@ -281,7 +229,7 @@ static void emit_epilogue(struct x86_buf *e)
  * Compiled code does not update cpu->icount as it goes from block to
  * block: SLOT_END holds (count + budget) at entry and r15 the budget left
  * at the start of the current block, so SLOT_END - r15 is the count there. */
-static void emit_icount(struct x86_buf *e, uint32_t count)
+void emit_icount(struct x86_buf *e, uint32_t count)
 {
     x86_mov_rm(e, true, RAX, SLOT_END);
     x86_alu_rr(e, true, ALU_SUB, RAX, R15);
@@ -301,7 +249,7 @@ static void emit_cur_tb(struct cc *c)
 
 /* Leaves the block: cpu->pc = pc, cpu->icount = block start + count,
  * returns code. */
-static void emit_exit(struct cc *c, uint64_t pc, uint32_t count, int code)
+void emit_exit(struct cc *c, uint64_t pc, uint32_t count, int code)
 {
     struct x86_buf *e = &c->e;
     x86_mov_ri64(e, RAX, pc);
@@ -312,13 +260,13 @@ static void emit_exit(struct cc *c, uint64_t pc, uint32_t count, int code)
     emit_epilogue(e);
 }
 
-static void writeback(struct cc *c)
+void writeback(struct cc *c)
 {
     for (unsigned g = 1; g < 32; g++)
         if (c->host[g] >= 0 && (c->wmask >> g & 1)) x86_mov_mr(&c->e, true, XR(g), c->host[g]);
 }
 
-static void reload_all(struct cc *c)
+void reload_all(struct cc *c)
 {
     for (unsigned g = 1; g < 32; g++)
         if (c->host[g] >= 0) x86_mov_rm(&c->e, true, c->host[g], XR(g));
@@ -326,7 +274,7 @@ static void reload_all(struct cc *c)
 
 /* dst = x[g] (w: 64 bits, else the low 32 bits zero-extended). x0 is the
  * constant zero. */
-static void get(struct cc *c, bool w, int dst, unsigned g)
+void get(struct cc *c, bool w, int dst, unsigned g)
 {
     if (g == 0) x86_alu_rr(&c->e, false, ALU_XOR, dst, dst);
     else if (g < 33 && c->host[g] >= 0) {
@@ -385,7 +333,7 @@ static void ext_src(struct cc *c, unsigned g, unsigned size, bool sign)
 }
 
 /* x[rd] = src (64 bits), unless rd is the x0 sink. */
-static void put(struct cc *c, const struct jit_insn *in, int src)
+void put(struct cc *c, const struct jit_insn *in, int src)
 {
     if (in->rd == 32) return;
     if (c->host[in->rd] >= 0) {
@@ -467,7 +415,7 @@ static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
 
 
 /* Sets rsi = x[rs1] + imm (wrapping, as the interpreter's uint64_t sum). */
-static void emit_addr(struct cc *c, const struct jit_insn *in)
+void emit_addr(struct cc *c, const struct jit_insn *in)
 {
     struct x86_buf *e = &c->e;
     get(c, true, RSI, in->rs1);
@@ -478,7 +426,7 @@ static void emit_addr(struct cc *c, const struct jit_insn *in)
  * a <= limit8, the access is naturally aligned (so it stays in its page;
  * a misaligned one takes the slow path, which handles every access the
  * way the interpreter does) and (pf & mask) == want. Clobbers rax. */
-static void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigned mask, unsigned want)
+void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigned mask, unsigned want)
 {
     struct x86_buf *e = &c->e;
     x86_alu_rm(e, true, ALU_CMP, RSI, SLOT_LIMIT);
@@ -496,7 +444,7 @@ static void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigne
     s->patch[s->npatch++] = x86_jcc_fwd(e, mask == want ? CC_E : CC_NE);
 }
 
-static void emit_call(struct x86_buf *e, const void *fn)
+void emit_call(struct x86_buf *e, const void *fn)
 {
     x86_mov_ri64(e, RAX, (uint64_t)(uintptr_t)fn);
     x86_call_r(e, RAX);
@@ -913,6 +861,9 @@ static bool emit_insn(struct cc *c, unsigned idx)
     case T_TRAP:
         emit_trap(c, in, idx, (unsigned)t->arg, t->arg == RV_EXC_BREAKPOINT ? in->pc : 0);
         return true;
+    case T_FP_FIRST ... T_FP_LAST:
+        jit_fp_emit(c, idx, t);
+        return false;
     }
     e->overflow = true; /* a row listed without a template: refuse the block */
     return true;
@@ -923,6 +874,10 @@ static void emit_slow(struct cc *c, struct slow *s)
     struct x86_buf *e = &c->e;
     const struct jit_insn *in = &c->insns[s->idx];
     for (unsigned i = 0; i < s->npatch; i++) x86_patch_here(e, s->patch[i]);
+    if (s->type == SLOW_FP) {
+        jit_fp_emit_slow(c, s);
+        return;
+    }
     if (s->type == SLOW_HELPER) {
         /* eax is JIT_H_EXC or JIT_H_SMC. */
         x86_alu_ri(e, false, ALU_CMP, RAX, JIT_H_SMC);
@@ -939,9 +894,9 @@ static void emit_slow(struct cc *c, struct slow *s)
     if (s->type == SLOW_STORE) emit_cur_tb(c); /* clobbers rax only */
     x86_mov_rr(e, true, RDI, RBX);
     x86_alu_ri(e, true, ALU_SUB, RDI, BIAS);
-    if (s->type == SLOW_LOAD) {
+    if (s->type == SLOW_LOAD || s->type == SLOW_FLOAD) {
         x86_mov_ri64(e, RDX, s->kind);
-        emit_call(e, (const void *)helper_load);
+        emit_call(e, s->type == SLOW_FLOAD ? (const void *)jit_fp_helper_load : (const void *)helper_load);
         x86_test_rr(e, false, RAX, RAX);
         size_t fault = x86_jcc_fwd(e, CC_NE);
         reload_all(c);
@@ -975,14 +930,20 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         tb->jit_failed = 1;
         return JIT_DECLINED;
     }
-    /* A block that would be mostly handler calls (floating point, today)
-     * runs faster in the interpreter, whose dispatch costs less than a call
-     * with registers written back and reloaded around it: under auto it
-     * stays interpreted. VM_ENGINE_JIT compiles it anyway (tests). */
+    /* A block that would be mostly handler calls runs faster in the
+     * interpreter, whose dispatch costs less than a call with registers
+     * written back and reloaded around it: under auto it stays
+     * interpreted. FP rows count as calls only when they have no inline
+     * fast path (jit_fp_inline). VM_ENGINE_JIT compiles it anyway (tests). */
     if (vm->cfg.engine.engine != VM_ENGINE_JIT) {
         unsigned calls = 0;
-        for (unsigned i = 0; i < k; i++)
-            if (insns[i].id != RV_ILLEGAL && (!tmpls[insns[i].id].kind || insns[i].mem_cb)) calls++;
+        for (unsigned i = 0; i < k; i++) {
+            if (insns[i].id == RV_ILLEGAL) continue;
+            const struct tmpl *t = &tmpls[insns[i].id];
+            if (!t->kind || insns[i].mem_cb ||
+                (t->kind >= T_FP_FIRST && t->kind <= T_FP_LAST && !jit_fp_inline(&insns[i], t)))
+                calls++;
+        }
         if (2 * calls > k) {
             tb->jit_failed = 1;
             return JIT_DECLINED;

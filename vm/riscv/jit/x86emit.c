@@ -34,15 +34,17 @@ struct rm {
     struct x86_mem m;
 };
 
-enum { F_W = 1, F_66 = 2, F_BYTEREG = 4 };
+enum { F_W = 1, F_66 = 2, F_BYTEREG = 4, F_F2 = 8, F_F3 = 16 };
 
-/* Emits [66] [REX] opcode ModR/M [SIB] [disp]. F_BYTEREG forces a REX
+/* Emits [66|F2|F3] [REX] opcode ModR/M [SIB] [disp]. F_BYTEREG forces a REX
  * prefix when a byte register 4..7 is named, so that it means spl/bpl/sil/
  * dil rather than ah/ch/dh/bh. */
 static void op(struct x86_buf *e, unsigned flags, const uint8_t *opc, int nopc, int reg,
                struct rm rm)
 {
     if (flags & F_66) x86_byte(e, 0x66);
+    if (flags & F_F2) x86_byte(e, 0xf2);
+    if (flags & F_F3) x86_byte(e, 0xf3);
     int b = rm.mem ? rm.m.base : rm.r;
     int x = rm.mem && rm.m.index >= 0 ? rm.m.index : 0;
     uint8_t rex = (uint8_t)(0x40 | ((flags & F_W) ? 8 : 0) | ((reg >> 3) & 1) << 2 |
@@ -139,6 +141,8 @@ void x86_store(struct x86_buf *e, struct x86_mem m, int src, unsigned size)
 }
 
 void x86_movsxd(struct x86_buf *e, int dst, int src) { op(e, F_W, OPC(0x63), dst, R_(src)); }
+
+void x86_lea(struct x86_buf *e, bool w, int dst, struct x86_mem m) { op(e, w ? F_W : 0, OPC(0x8d), dst, M_(m)); }
 
 void x86_movzx8(struct x86_buf *e, int dst, int src8)
 {
@@ -266,6 +270,69 @@ void x86_ret(struct x86_buf *e) { x86_byte(e, 0xc3); }
 void x86_call_r(struct x86_buf *e, int r) { op(e, 0, OPC(0xff), 2, R_(r)); }
 
 void x86_jmp_r(struct x86_buf *e, int r) { op(e, 0, OPC(0xff), 4, R_(r)); }
+
+void x86_test_mi(struct x86_buf *e, struct x86_mem m, uint32_t imm)
+{
+    op(e, 0, OPC(0xf7), 0, M_(m));
+    x86_u32(e, imm);
+}
+
+/* SSE2 scalar forms: F2 (sd) or F3 (ss), 0F, opcode (SDM vol. 2, ADDSD etc.). */
+void x86_sse_rr(struct x86_buf *e, bool d, enum x86_sse o, int dst, int src)
+{
+    op(e, d ? F_F2 : F_F3, OPC(0x0f, (uint8_t)o), dst, R_(src));
+}
+
+void x86_movaps(struct x86_buf *e, int dst, int src) { op(e, 0, OPC(0x0f, 0x28), dst, R_(src)); }
+
+void x86_ucomis(struct x86_buf *e, bool d, int a, int b)
+{
+    op(e, d ? F_66 : 0, OPC(0x0f, 0x2e), a, R_(b));
+}
+
+void x86_movq_xr(struct x86_buf *e, bool w, int xmm, int gpr)
+{
+    op(e, F_66 | (w ? F_W : 0), OPC(0x0f, 0x6e), xmm, R_(gpr));
+}
+
+void x86_movq_rx(struct x86_buf *e, bool w, int gpr, int xmm)
+{
+    op(e, F_66 | (w ? F_W : 0), OPC(0x0f, 0x7e), xmm, R_(gpr));
+}
+
+void x86_movs_xm(struct x86_buf *e, bool d, int xmm, struct x86_mem m)
+{
+    op(e, d ? F_F2 : F_F3, OPC(0x0f, 0x10), xmm, M_(m));
+}
+
+void x86_movs_mx(struct x86_buf *e, bool d, struct x86_mem m, int xmm)
+{
+    op(e, d ? F_F2 : F_F3, OPC(0x0f, 0x11), xmm, M_(m));
+}
+
+void x86_cvtsi2s(struct x86_buf *e, bool d, int xmm, int gpr)
+{
+    op(e, (d ? F_F2 : F_F3) | F_W, OPC(0x0f, 0x2a), xmm, R_(gpr));
+}
+
+void x86_cvtts2si(struct x86_buf *e, bool d, int gpr, int xmm)
+{
+    op(e, (d ? F_F2 : F_F3) | F_W, OPC(0x0f, 0x2c), gpr, R_(xmm));
+}
+
+/* Three-byte VEX prefix (SDM vol. 2, 2.3.5): C4, then inverted R X B and
+ * the map (2: 0F38), then W, the inverted second source, L = 0 and pp
+ * (1: 66). Opcodes B9/BB/BD/BF: vf(n)madd231 / vf(n)msub231 (sd with W1,
+ * ss with W0). */
+void x86_vfma231(struct x86_buf *e, bool d, unsigned neg, int dst, int src1, int src2)
+{
+    static const uint8_t opc[4] = { 0xb9, 0xbb, 0xbd, 0xbf };
+    x86_byte(e, 0xc4);
+    x86_byte(e, (uint8_t)((dst & 8 ? 0 : 0x80) | 0x40 | (src2 & 8 ? 0 : 0x20) | 0x02));
+    x86_byte(e, (uint8_t)((d ? 0x80 : 0) | (~src1 & 15) << 3 | 0x01));
+    x86_byte(e, opc[neg & 3]);
+    x86_byte(e, (uint8_t)(0xc0 | (dst & 7) << 3 | (src2 & 7)));
+}
 
 size_t x86_jcc_fwd(struct x86_buf *e, enum x86_cc cc)
 {

@@ -31,6 +31,7 @@ struct x86_mem {
 };
 static inline struct x86_mem x86_m(int base, int32_t disp) { return (struct x86_mem){ base, -1, disp }; }
 static inline struct x86_mem x86_mi(int base, int index) { return (struct x86_mem){ base, index, 0 }; }
+static inline struct x86_mem x86_mid(int base, int index, int32_t disp) { return (struct x86_mem){ base, index, disp }; }
 
 /* Emission buffer: bytes [buf, buf + len) are written, cap is the size. */
 struct x86_buf {
@@ -49,7 +50,7 @@ enum x86_shift { SH_ROL = 0, SH_ROR = 1, SH_SHL = 4, SH_SHR = 5, SH_SAR = 7 };
 /* Condition codes (the low nibble of Jcc / SETcc). */
 enum x86_cc {
     CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7,
-    CC_S = 8, CC_L = 12, CC_GE = 13, CC_LE = 14, CC_G = 15,
+    CC_S = 8, CC_P = 10, CC_L = 12, CC_GE = 13, CC_LE = 14, CC_G = 15,
 };
 
 /* Raw bytes. */
@@ -70,6 +71,7 @@ void x86_load(struct x86_buf *e, int dst, struct x86_mem m, unsigned size, bool 
 /* Sized store of the low `size` bytes of src. */
 void x86_store(struct x86_buf *e, struct x86_mem m, int src, unsigned size);
 void x86_movsxd(struct x86_buf *e, int dst, int src);                    /* dst = sext32(src) */
+void x86_lea(struct x86_buf *e, bool w, int dst, struct x86_mem m);     /* dst = address of m */
 void x86_movzx8(struct x86_buf *e, int dst, int src8);                   /* dst32 = zext(src8) */
 
 void x86_alu_rr(struct x86_buf *e, bool w, enum x86_alu op, int dst, int src);
@@ -97,6 +99,38 @@ void x86_pop(struct x86_buf *e, int r);
 void x86_ret(struct x86_buf *e);
 void x86_call_r(struct x86_buf *e, int r);
 void x86_jmp_r(struct x86_buf *e, int r);
+
+void x86_test_mi(struct x86_buf *e, struct x86_mem m, uint32_t imm);      /* test dword [m], imm */
+
+/* SSE2 scalar floating point on xmm0-xmm15 (register numbers as for the
+ * general registers). d: binary64 (the "sd" forms), else binary32 ("ss").
+ * The host's MXCSR is never changed: operations round to nearest even. */
+enum x86_sse {
+    SSE_SQRT = 0x51, SSE_ADD = 0x58, SSE_MUL = 0x59,
+    SSE_CVT = 0x5a,  /* d: cvtsd2ss (binary64 -> binary32), else cvtss2sd */
+    SSE_SUB = 0x5c, SSE_DIV = 0x5e,
+};
+void x86_sse_rr(struct x86_buf *e, bool d, enum x86_sse op, int dst, int src); /* dst op= src */
+void x86_movaps(struct x86_buf *e, int dst, int src);                     /* xmm = xmm */
+void x86_ucomis(struct x86_buf *e, bool d, int a, int b);                 /* flags = a ? b */
+/* movq/movd between a general register and the low lane of an xmm
+ * register (w: 64 bits; 32-bit reads of an xmm zero-extend). */
+void x86_movq_xr(struct x86_buf *e, bool w, int xmm, int gpr);            /* xmm = gpr */
+void x86_movq_rx(struct x86_buf *e, bool w, int gpr, int xmm);            /* gpr = xmm */
+/* movsd/movss between memory and the low lane of an xmm register. */
+void x86_movs_xm(struct x86_buf *e, bool d, int xmm, struct x86_mem m);   /* load */
+void x86_movs_mx(struct x86_buf *e, bool d, struct x86_mem m, int xmm);   /* store */
+/* cvtsi2sd/ss xmm, r64 (rounding per MXCSR: to nearest even) and
+ * cvttsd2si/cvttss2si r64, xmm (truncating; out of range gives
+ * 0x8000000000000000). */
+void x86_cvtsi2s(struct x86_buf *e, bool d, int xmm, int gpr);
+void x86_cvtts2si(struct x86_buf *e, bool d, int gpr, int xmm);
+/* FMA3 (VEX, "231" operand order), one rounding: dst = (src1 * src2) + dst
+ * with the product negated (X86_FMA_NEG_MUL) and/or the addend negated
+ * (X86_FMA_NEG_ADD): vfmadd231, vfmsub231, vfnmadd231, vfnmsub231. Only for
+ * hosts with FMA3. */
+enum x86_fma { X86_FMA = 0, X86_FMA_NEG_ADD = 1, X86_FMA_NEG_MUL = 2 };
+void x86_vfma231(struct x86_buf *e, bool d, unsigned neg, int dst, int src1, int src2);
 
 /* Forward branches: emit with a zero rel32 and patch once the target is
  * known. Return the offset of the rel32 field. */

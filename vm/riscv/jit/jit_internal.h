@@ -1,0 +1,141 @@
+/*
+ * jit_internal.h - what the JIT's compiler files share: the compilation
+ * state of one block (struct cc), its out-of-line slow paths (struct
+ * slow), the template kinds of templates.def, and the emitters of jit.c
+ * that other template files (fp.c) build on. Not seen outside
+ * vm/riscv/jit/. Design: docs/jit.md.
+ */
+#ifndef REPRISE_VM_RISCV_JIT_JIT_INTERNAL_H
+#define REPRISE_VM_RISCV_JIT_JIT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jit.h"
+#include "x86emit.h"
+#include "../cpu.h"
+
+/* rbx points BIAS bytes into struct vm_cpu, so that x1..x31 are 8-bit
+ * displacements away. */
+#define BIAS 128
+#define CPU_OFF(field) ((int32_t)offsetof(struct vm_cpu, field) - BIAS)
+#define XR(i) x86_m(RBX, 8 * (int32_t)(i) - BIAS)
+/* cpu->f[i], and the upper half of it (the NaN box of a binary32). */
+#define FR(i) x86_m(RBX, CPU_OFF(f) + 8 * (int32_t)(i))
+#define FR_HI(i) x86_m(RBX, CPU_OFF(f) + 8 * (int32_t)(i) + 4)
+
+/* Load kinds: size in bits 0..3, sign extension. */
+#define JIT_SIGNED 16u
+
+/* Template kinds (the `template` column of templates.def). */
+enum {
+    T_NONE, T_LI, T_AUIPC, T_JAL, T_JALR, T_BRANCH, T_LOAD, T_STORE, T_ALU_RI, T_ALU_RR,
+    T_SLT_RI, T_SLT_RR, T_SH_RI, T_SH_RR, T_ALU_RI_W, T_ALU_RR_W, T_SH_RI_W, T_SH_RR_W,
+    T_NOP, T_TRAP, T_MUL, T_MUL_W, T_MULH, T_DIV, T_SHADD, T_SLLI_UW, T_LOGN, T_MINMAX, T_EXT,
+    T_REV8,
+    /* Floating point (fp.c); T_FP_FIRST..T_FP_LAST are all emitted by jit_fp_emit. */
+    T_FP_FIRST,
+    T_FLOAD = T_FP_FIRST, T_FSTORE, T_FARITH, T_FFMA, T_FMV_X, T_FMV_F, T_FSGNJ, T_FCMP,
+    T_FCVT_IF, T_FCSR,
+    T_FP_LAST = T_FCSR,
+};
+enum { SHADD_UW = 8 };
+enum { MULH_SS, MULH_SU, MULH_UU };
+enum { DIV_SIGNED = 1, DIV_REM = 2, DIV_W = 4 };
+/* Arguments of the FP templates: the format (FP_S: binary32, else
+ * binary64) or'ed with the operation. */
+enum { FP_S = 0x100 };
+enum { FP_ADD, FP_SUB, FP_MUL, FP_DIV, FP_SQRT };          /* T_FARITH */
+/* T_FFMA: enum x86_fma, the negations of fmsub, fnmsub, fnmadd. */
+enum { SGNJ_J, SGNJ_N, SGNJ_X };                            /* T_FSGNJ */
+enum { FCMP_EQ, FCMP_LT, FCMP_LE };                         /* T_FCMP */
+enum { CVT_W, CVT_WU, CVT_L, CVT_LU };                      /* T_FCVT_IF: the source */
+enum { FCSR_RW, FCSR_RS, FCSR_RC, FCSR_IMM = 4 };           /* T_FCSR */
+
+struct tmpl { uint8_t kind; int arg; };
+
+/* An out-of-line slow path, emitted after the block's straight-line code:
+ * the inline code jumps to it (patch[] are those jumps' rel32 fields), it
+ * does the general case and jumps back to resume or leaves the block.
+ * SLOW_FLOAD is SLOW_LOAD writing an f register (jit_fp_helper_load);
+ * SLOW_FP calls the row's interpreter handler (jit_fp_emit_slow). */
+enum { SLOW_LOAD, SLOW_STORE, SLOW_HELPER, SLOW_FLOAD, SLOW_FP };
+struct slow {
+    uint8_t type;
+    unsigned idx;        /* instruction index in the block */
+    uint32_t kind;       /* load: helper kind; store: size */
+    uint64_t npc;        /* pc after the instruction (store SMC exit) */
+    size_t patch[12];
+    unsigned npatch;
+    size_t resume;
+};
+
+struct cc {
+    struct x86_buf e;
+    uint32_t off[257];   /* code offset of each instruction, then of the tail */
+    const struct jit_insn *insns;
+    const struct vm_tb *tb;
+    bool chain;          /* exits may go on to linked blocks */
+    unsigned n;
+    struct slow *slow;
+    unsigned nslow;
+    /* Guest registers cached in host registers for the whole block: host[g]
+     * is the host register of x[g] or -1. Cached registers are loaded at
+     * block entry, written back (those the block writes: wmask) before
+     * every exit and helper call, and reloaded after a call. */
+    int8_t host[33];
+    uint32_t wmask;
+    size_t loop_top;     /* code offset after the entry loads */
+    /* Per link slot: the rel32 of the chaining jump (0: none) and the
+     * offset of the return to the dispatcher it goes to while unlinked. */
+    size_t link_jmp[2], link_unl[2];
+    struct vm_tb *const *jc;  /* the vm's jump cache (indirect jumps) */
+};
+
+/* ---- emitters of jit.c ---- */
+
+/* dst = x[g] (w: 64 bits, else the low 32 bits zero-extended). */
+void get(struct cc *c, bool w, int dst, unsigned g);
+/* x[rd] = src (64 bits), unless rd is the x0 sink. */
+void put(struct cc *c, const struct jit_insn *in, int src);
+/* Cached guest registers the block writes go to struct vm_cpu (before a
+ * call or an exit). */
+void writeback(struct cc *c);
+/* Cached guest registers are loaded from struct vm_cpu (after a call). */
+void reload_all(struct cc *c);
+/* rsi = x[rs1] + imm, the guest address of a load or store. */
+void emit_addr(struct cc *c, const struct jit_insn *in);
+/* The inline part of vm_mem_fast() for the address in rsi: jumps to slow
+ * path s unless the access may be done at guest_mem(). Clobbers rax. */
+void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigned mask, unsigned want);
+/* Calls fn (SysV ABI; clobbers the caller-saved registers). */
+void emit_call(struct x86_buf *e, const void *fn);
+/* cpu->icount = the count at the start of the current block + count. */
+void emit_icount(struct x86_buf *e, uint32_t count);
+/* Leaves the block: cpu->pc = pc, cpu->icount = block start + count,
+ * cpu->cur_tb = the block, returns code. Cached registers must have been
+ * written back. */
+void emit_exit(struct cc *c, uint64_t pc, uint32_t count, int code);
+
+/* The host memory operand of the guest access that emit_fast_check has
+ * just let through. */
+static inline struct x86_mem guest_mem(void) { return x86_mi(R12, RSI); }
+
+/* ---- fp.c ---- */
+
+/* Emits instruction idx, whose template t is one of T_FP_FIRST..T_FP_LAST. */
+void jit_fp_emit(struct cc *c, unsigned idx, const struct tmpl *t);
+/* Emits the SLOW_FP slow path s. */
+void jit_fp_emit_slow(struct cc *c, struct slow *s);
+/* Whether instruction in (template t, an FP kind) has an inline fast path;
+ * false for the rows that always call the handler (static rounding modes
+ * other than RNE; fused multiply-adds on hosts without FMA3; CSR accesses
+ * other than fflags, frm, fcsr). */
+bool jit_fp_inline(const struct jit_insn *in, const struct tmpl *t);
+/* The SLOW_FLOAD helper: cpu->f[kind >> 8] = the `kind & 15` bytes at
+ * guest address a (binary32 NaN-boxed). Returns 0, or 1 on a fault with
+ * the exception recorded in cpu. */
+int jit_fp_helper_load(struct vm_cpu *cpu, uint64_t a, unsigned kind);
+
+#endif
