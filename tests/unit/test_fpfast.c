@@ -104,6 +104,54 @@ static void test_binary32(void **state)
     }
 }
 
+/* Products, quotients and fused results around the smallest normal
+ * number, where a tiny exact value may round up to it and must raise UF
+ * (tininess after rounding): random operands aimed there, NX set or not,
+ * and the case that once slipped through (2^-1021 * 0.5(1 - 2^-53) with
+ * NX set gave NX alone). */
+static void test_near_smallest_normal(void **state)
+{
+    (void)state;
+    unsigned f = RV_NX;
+    uint64_t r = fp_mul64(0x0020000000000000ull, 0x3fdfffffffffffffull, RV_RNE, &f);
+    assert_int_equal(r, 0x0010000000000000ull);
+    assert_int_equal(f, RV_NX | RV_UF);
+    for (int i = 0; i < N; i++) {
+        unsigned pre = (rnd() & 1) ? RV_NX : 0;
+        double x = fp_d((val64() & ~(0xfffull << 52)) | (uint64_t)(1000 + rnd() % 40) << 52);
+        double t = 1.0 - (double)(rnd() % 4096) * 0x1p-60 + (double)(rnd() % 4096) * 0x1p-60;
+        uint64_t a = fp_u64(x), b = fp_u64(0x1p-1022 / x * t) | (rnd() & 1) << 63;
+        uint64_t q = fp_u64(0x1p-1022 * x * t);
+        uint64_t c = fp_u64(0x1p-1060 * t) | (rnd() & 1) << 63;
+        float xs = (float)(1.0 + (double)(rnd() % 1000) / 1000.0);
+        float ts = (float)t;
+        uint32_t as = fp_u32(xs), bs = fp_u32(0x1p-126f / xs * ts), qs = fp_u32(0x1p-126f * xs * ts);
+        uint32_t cs = fp_u32(0x1p-140f * ts);
+        unsigned f1, f2;
+        uint64_t r1, r2;
+        uint32_t s1, s2;
+#define SAME(expr1, expr2, fmt_a, fmt_b)                                                     \
+        f1 = f2 = pre;                                                                    \
+        expr1;                                                                            \
+        expr2;                                                                            \
+        if (f1 != f2) fail_msg("%s: a=%llx b=%llx pre=%x: fast %x, soft %x", #expr1,      \
+                               (unsigned long long)(fmt_a), (unsigned long long)(fmt_b), pre, f1, f2);
+        SAME(r1 = fp_mul64(a, b, RV_RNE, &f1), r2 = sf_mul64(a, b, RV_RNE, &f2), a, b);
+        assert_true(r1 == r2);
+        SAME(r1 = fp_div64(q, a, RV_RNE, &f1), r2 = sf_div64(q, a, RV_RNE, &f2), q, a);
+        assert_true(r1 == r2);
+        SAME(r1 = fp_fma64(a, b, c, RV_RNE, &f1), r2 = sf_fma64(a, b, c, RV_RNE, &f2), a, b);
+        assert_true(r1 == r2);
+        SAME(s1 = fp_mul32(as, bs, RV_RNE, &f1), s2 = sf_mul32(as, bs, RV_RNE, &f2), as, bs);
+        assert_true(s1 == s2);
+        SAME(s1 = fp_div32(qs, as, RV_RNE, &f1), s2 = sf_div32(qs, as, RV_RNE, &f2), qs, as);
+        assert_true(s1 == s2);
+        SAME(s1 = fp_fma32(as, bs, cs, RV_RNE, &f1), s2 = sf_fma32(as, bs, cs, RV_RNE, &f2), as, bs);
+        assert_true(s1 == s2);
+#undef SAME
+    }
+}
+
 /* Without FMA on the host the fast paths must still agree (they fall back). */
 static void test_without_host_fma(void **state)
 {
@@ -119,6 +167,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_binary64),
         cmocka_unit_test(test_binary32),
+        cmocka_unit_test(test_near_smallest_normal),
         cmocka_unit_test(test_without_host_fma),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

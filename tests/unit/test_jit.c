@@ -31,6 +31,7 @@
 
 #include "cpu.h"
 #include "isa.h"
+#include "softfp.h"
 #include "vm.h"
 #include "jit/jit.h"
 
@@ -316,6 +317,41 @@ static void test_fp(void **state)
     }
     /* Enough cases in RNE with a normal first operand for the fast paths. */
     assert_true(total > 50000 && fast > total / 4);
+    pair_close(&p);
+}
+
+/* A product that is tiny before rounding and rounds up to the smallest
+ * normal number raises UF with NX (tininess after rounding, ISA 11.2),
+ * with NX already set too: compiled code takes the slow path there and
+ * matches softfp, not only the interpreter. */
+static void test_fp_tiny_rounds_up(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    static const struct { unsigned id; uint64_t a, b, want; } cases[] = {
+        { RV_fmul_d, 0x0020000000000000ull, 0x3fdfffffffffffffull, 0x0010000000000000ull },
+        { RV_fmul_s, 0xffffffff01000000ull, 0xffffffff3effffffull, 0xffffffff00800000ull },
+    };
+    for (unsigned k = 0; k < 2; k++) {
+        for (unsigned pre = 0; pre < 2; pre++) {
+            uint32_t fmul = rv_insns[cases[k].id].match | 3u << 7 | 7u << 12 | 1u << 15 | 2u << 20;
+            uint32_t code[] = { fmul, EBREAK };
+            uint64_t x[32] = { 0 };
+            pair_load(&p, code, sizeof code, x);
+            for (int i = 0; i < 2; i++) {
+                p.cpu[i]->f[1] = cases[k].a;
+                p.cpu[i]->f[2] = cases[k].b;
+                p.cpu[i]->frm = 0;
+                p.cpu[i]->fflags = pre ? RV_NX : 0;
+            }
+            pair_step(&p, 1, "tiny product rounding up");
+            for (int i = 0; i < 2; i++) {
+                assert_int_equal(p.cpu[i]->f[3], cases[k].want);
+                assert_int_equal(p.cpu[i]->fflags, RV_NX | RV_UF);
+            }
+        }
+    }
     pair_close(&p);
 }
 
@@ -860,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_chained_loop),
         cmocka_unit_test(test_calls),
         cmocka_unit_test(test_relink),
+        cmocka_unit_test(test_fp_tiny_rounds_up),
         cmocka_unit_test(test_indirect_calls),
         cmocka_unit_test(test_instret),
         cmocka_unit_test(test_cache_flush),

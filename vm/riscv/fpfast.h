@@ -49,6 +49,24 @@ static inline bool fp_normal32(uint32_t v)
     return e != 0 && e != 0xff;
 }
 
+/* A result of a multiplication, division or fused multiply-add the host
+ * computed exactly as the spec rounds it, with no flag but NX to raise: a
+ * normal number above the lowest binade. A result there may be a tiny
+ * value rounded up to the smallest normal number, which raises UF
+ * (tininess is detected after rounding: RISC-V unprivileged ISA 11.2,
+ * IEEE 754-2008 7.5); softfp.c decides. Sums and differences need no
+ * such care: an exact sum below 2^emin is a subnormal, exactly. */
+static inline bool fp_res_normal64(uint64_t v)
+{
+    unsigned e = (unsigned)(v >> 52) & 0x7ff;
+    return e > 1 && e != 0x7ff;
+}
+static inline bool fp_res_normal32(uint32_t v)
+{
+    unsigned e = (v >> 23) & 0xff;
+    return e > 1 && e != 0xff;
+}
+
 /* Far enough above the underflow threshold that a residual (x - q*y,
  * x - s*s, x*y - p), about 2^-53 (2^-24) of the value, is still exactly
  * representable, which is what makes the FMA residual an exact test of
@@ -86,7 +104,7 @@ static inline uint64_t fp_mul64(uint64_t a, uint64_t b, int rm, unsigned *fl)
         double x = fp_d(a), y = fp_d(b), p = x * y;
         uint64_t r = fp_u64(p);
         bool exact_zero = (r << 1) == 0 && ((a << 1) == 0 || (b << 1) == 0);
-        if (fp_normal64(r) || exact_zero) {
+        if (fp_res_normal64(r) || exact_zero) {
             if (!(*fl & RV_NX)) {
                 if (!fp_big64(r) && (r << 1) != 0) return sf_mul64(a, b, rm, fl);
                 if (rv_fma_d(x, y, -p) != 0) *fl |= RV_NX;
@@ -102,7 +120,7 @@ static inline uint64_t fp_div64(uint64_t a, uint64_t b, int rm, unsigned *fl)
     if (rm == RV_RNE && fp_ok64(a) && fp_normal64(b) && ((*fl & RV_NX) || rv_host_fma)) {
         double x = fp_d(a), y = fp_d(b), q = x / y;
         uint64_t r = fp_u64(q);
-        if (fp_normal64(r) || (a << 1) == 0) {
+        if (fp_res_normal64(r) || (a << 1) == 0) {
             if (!(*fl & RV_NX)) {
                 if (!fp_big64(a) && (a << 1) != 0) return sf_div64(a, b, rm, fl);
                 if (rv_fma_d(-q, y, x) != 0) *fl |= RV_NX;
@@ -129,7 +147,7 @@ static inline uint64_t fp_fma64(uint64_t a, uint64_t b, uint64_t c, int rm, unsi
     /* Without a cheap way to know the exact result, only when NX is set. */
     if (rm == RV_RNE && rv_host_fma && (*fl & RV_NX) && fp_ok64(a) && fp_ok64(b) && fp_ok64(c)) {
         uint64_t r = fp_u64(rv_fma_d(fp_d(a), fp_d(b), fp_d(c)));
-        if (fp_normal64(r)) return r;
+        if (fp_res_normal64(r)) return r;
     }
     return sf_fma64(a, b, c, rm, fl);
 }
@@ -161,7 +179,7 @@ static inline uint32_t fp_mul32(uint32_t a, uint32_t b, int rm, unsigned *fl)
         float q = (float)p;
         uint32_t r = fp_u32(q);
         bool exact_zero = (r << 1) == 0 && ((a << 1) == 0 || (b << 1) == 0);
-        if (fp_normal32(r) || exact_zero) {
+        if (fp_res_normal32(r) || exact_zero) {
             if ((double)q != p) *fl |= RV_NX;
             return r;
         }
@@ -174,7 +192,7 @@ static inline uint32_t fp_div32(uint32_t a, uint32_t b, int rm, unsigned *fl)
     if (rm == RV_RNE && fp_ok32(a) && fp_normal32(b) && ((*fl & RV_NX) || rv_host_fma)) {
         float x = fp_f(a), y = fp_f(b), q = x / y;
         uint32_t r = fp_u32(q);
-        if (fp_normal32(r) || (a << 1) == 0) {
+        if (fp_res_normal32(r) || (a << 1) == 0) {
             if (!(*fl & RV_NX)) {
                 if (!fp_big32(a) && (a << 1) != 0) return sf_div32(a, b, rm, fl);
                 if (rv_fma_f(-q, y, x) != 0) *fl |= RV_NX;
@@ -200,7 +218,7 @@ static inline uint32_t fp_fma32(uint32_t a, uint32_t b, uint32_t c, int rm, unsi
 {
     if (rm == RV_RNE && rv_host_fma && (*fl & RV_NX) && fp_ok32(a) && fp_ok32(b) && fp_ok32(c)) {
         uint32_t r = fp_u32(rv_fma_f(fp_f(a), fp_f(b), fp_f(c)));
-        if (fp_normal32(r)) return r;
+        if (fp_res_normal32(r)) return r;
     }
     return sf_fma32(a, b, c, rm, fl);
 }

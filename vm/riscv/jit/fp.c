@@ -134,29 +134,40 @@ static void load_f(struct cc *c, struct slow *s, bool d, unsigned f, int gpr, in
     x86_movs_xm(e, d, xmm, FR(f));
 }
 
+/* The lowest biased exponent check_class accepts: 1 for any normal
+ * number; RESULT_LOWEST for the result of a multiplication, division or
+ * fused multiply-add, which may be a tiny value rounded up to the smallest
+ * normal number: tininess is detected after rounding with an unbounded
+ * exponent (RISC-V unprivileged ISA, 11.2; IEEE 754-2008 7.5), so that
+ * result must raise UF, which only softfp.c decides. Results in the
+ * lowest binade all go there (as fpfast.h's fp_res_normal). */
+enum { RESULT_LOWEST = 2 };
+
 /* The second half of check_class: tmp holds the value shifted left by
- * one (sign bit out), not zero. Leaves the biased exponent minus one in
- * tmp. */
-static void check_normal_tail(struct cc *c, struct slow *s, bool d, int tmp)
+ * one (sign bit out), not zero. Leaves the biased exponent minus lowest
+ * in tmp. */
+static void check_normal_tail(struct cc *c, struct slow *s, bool d, int tmp, unsigned lowest)
 {
     struct x86_buf *e = &c->e;
     x86_shift_ri(e, d, SH_SHR, tmp, d ? 53 : 24); /* the biased exponent */
-    x86_alu_ri(e, false, ALU_SUB, tmp, 1);
-    x86_alu_ri(e, false, ALU_CMP, tmp, d ? 0x7fe : 0xfe); /* 1 ... max - 1 */
+    x86_alu_ri(e, false, ALU_SUB, tmp, (int32_t)lowest);
+    x86_alu_ri(e, false, ALU_CMP, tmp, (int32_t)((d ? 0x7ff : 0xff) - lowest)); /* lowest ... max - 1 */
     to_slow(c, s, CC_AE);
 }
 
 /* Jumps to s unless the value in r (binary64 if d, else a zero-extended
- * binary32) is a normal number, or with zero_ok a normal number or a zero
- * (fpfast.h's fp_normal and fp_ok). Leaves in tmp (which may be r) the
- * biased exponent minus one, or 0 for a zero. */
-static void check_class(struct cc *c, struct slow *s, bool d, int r, int tmp, bool zero_ok)
+ * binary32) is a normal number with a biased exponent of at least lowest,
+ * or with zero_ok such a number or a zero (fpfast.h's fp_normal and
+ * fp_ok). Leaves in tmp (which may be r) the biased exponent minus
+ * lowest, or 0 for a zero. */
+static void check_class(struct cc *c, struct slow *s, bool d, int r, int tmp, bool zero_ok,
+                        unsigned lowest)
 {
     struct x86_buf *e = &c->e;
     if (tmp != r) x86_mov_rr(e, d, tmp, r);
     x86_alu_rr(e, d, ALU_ADD, tmp, tmp); /* the sign bit out; ZF: a zero */
     size_t zero = zero_ok ? x86_jcc_fwd(e, CC_E) : 0;
-    check_normal_tail(c, s, d, tmp);
+    check_normal_tail(c, s, d, tmp, lowest);
     if (zero_ok) x86_patch_here(e, zero);
 }
 
@@ -179,13 +190,13 @@ static void check_not_subnormal(struct cc *c, struct slow *s, bool d, int r, int
     to_slow(c, s, CC_E);
 }
 
-/* Jumps to s if a normal number whose biased exponent minus one is in tmp
- * (as check_class leaves it) is below fpfast.h's fp_big limit (128,
+/* Jumps to s if a normal number whose biased exponent minus lowest is in
+ * tmp (as check_class leaves it) is below fpfast.h's fp_big limit (128,
  * binary32: 64): too close to the underflow threshold for the FMA residual
  * to be exact. */
-static void check_big(struct cc *c, struct slow *s, bool d, int tmp)
+static void check_big(struct cc *c, struct slow *s, bool d, int tmp, unsigned lowest)
 {
-    x86_alu_ri(&c->e, false, ALU_CMP, tmp, d ? 128 - 1 : 64 - 1);
+    x86_alu_ri(&c->e, false, ALU_CMP, tmp, (int32_t)((d ? 128 : 64) - lowest));
     to_slow(c, s, CC_B);
 }
 
@@ -252,7 +263,7 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
         x86_movaps(e, 2, 0);
         x86_sse_rr(e, d, o == FP_ADD ? SSE_ADD : SSE_SUB, 2, 1);
         x86_movq_rx(e, d, RDX, 2);
-        check_class(c, s, d, RDX, RDX, true);
+        check_class(c, s, d, RDX, RDX, true, 1);
         done[ndone++] = if_nx(e);
         /* TwoSum (s = x + y): bv = s - x, av = s - bv, err = (x - av) +
          * (y - bv). For fsub y = -b, and err = (x - av) - (b + bv), equal
@@ -295,11 +306,11 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
         to_slow(c, s, CC_NE);
         done[ndone++] = x86_jmp_fwd(e);
         x86_patch_here(e, nonzero);
-        check_normal_tail(c, s, d, RDX);
+        check_normal_tail(c, s, d, RDX, RESULT_LOWEST);
         if (d && !fma) break; /* NX is set */
         done[ndone++] = if_nx(e);
         if (d) {
-            check_big(c, s, true, RDX);
+            check_big(c, s, true, RDX, RESULT_LOWEST);
             x86_movaps(e, 3, 2);
             x86_vfma231(e, true, X86_FMA_NEG_ADD, 3, 0, 1); /* x * y - p */
             nx_if_nonzero(e, true, 3);
@@ -314,7 +325,7 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
     }
     case FP_DIV: {
         check_not_subnormal(c, s, d, RAX, RDI);
-        check_class(c, s, d, RCX, RCX, false);
+        check_class(c, s, d, RCX, RCX, false, 1);
         if (!fma) {
             x86_test_mi(e, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
             to_slow(c, s, CC_E);
@@ -325,7 +336,7 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
         /* A zero dividend gives an exact zero. */
         x86_alu_rr(e, d, ALU_ADD, RAX, RAX);
         done[ndone++] = x86_jcc_fwd(e, CC_E);
-        check_class(c, s, d, RDX, RDX, false);
+        check_class(c, s, d, RDX, RDX, false, RESULT_LOWEST);
         if (!fma) break;
         done[ndone++] = if_nx(e);
         /* fp_big on the dividend, from check_not_subnormal's exponent
@@ -341,7 +352,7 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
         /* A positive normal operand; its root is normal. */
         x86_test_rr(e, d, RAX, RAX);
         to_slow(c, s, CC_S);
-        check_class(c, s, d, RAX, RAX, false);
+        check_class(c, s, d, RAX, RAX, false, 1);
         if (!fma) {
             x86_test_mi(e, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
             to_slow(c, s, CC_E);
@@ -349,7 +360,7 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
         x86_sse_rr(e, d, SSE_SQRT, 2, 0);
         if (!fma) break;
         done[ndone++] = if_nx(e);
-        check_big(c, s, d, RAX);
+        check_big(c, s, d, RAX, 1);
         x86_movaps(e, 3, 0);
         x86_vfma231(e, d, X86_FMA_NEG_MUL, 3, 2, 2); /* x - s * s */
         nx_if_nonzero(e, d, 3);
@@ -390,7 +401,7 @@ static void emit_fma(struct cc *c, unsigned idx, const struct tmpl *t)
     check_not_subnormal(c, s, d, RDX, RSI);
     x86_vfma231(e, d, (unsigned)t->arg & 3, 2, 0, 1);
     x86_movq_rx(e, d, RDX, 2);
-    check_class(c, s, d, RDX, RDX, false);
+    check_class(c, s, d, RDX, RDX, false, RESULT_LOWEST);
     store_f(c, d, in->rd, 2);
     s->resume = e->len;
 }
