@@ -365,16 +365,13 @@ static void emit_ras_push(struct cc *c)
     struct x86_buf *e = &c->e;
     if (c->tb->exit_kind != TB_EXIT_CALL) return;
     x86_mov_rm(e, false, RSI, x86_m(RBX, CPU_OFF(ras_top)));
-    x86_mov_rr(e, false, RDI, RSI);
-    x86_alu_ri(e, false, ALU_ADD, RDI, 1);
-    x86_mov_mr(e, false, x86_m(RBX, CPU_OFF(ras_top)), RDI);
+    x86_alu_mi(e, false, ALU_ADD, x86_m(RBX, CPU_OFF(ras_top)), 1);
     x86_alu_ri(e, false, ALU_AND, RSI, RV_RAS_SIZE - 1);
     x86_shift_ri(e, false, SH_SHL, RSI, 4);
-    x86_alu_rr(e, true, ALU_ADD, RSI, RBX);
     x86_mov_ri64(e, RDI, c->tb->end);
-    x86_mov_mr(e, true, x86_m(RSI, CPU_OFF(ras[0].ret_pc)), RDI);
+    x86_mov_mr(e, true, (struct x86_mem){ RBX, RSI, CPU_OFF(ras[0].ret_pc) }, RDI);
     x86_mov_ri64(e, RDI, (uint64_t)(uintptr_t)c->tb);
-    x86_mov_mr(e, true, x86_m(RSI, CPU_OFF(ras[0].caller)), RDI);
+    x86_mov_mr(e, true, (struct x86_mem){ RBX, RSI, CPU_OFF(ras[0].caller) }, RDI);
 }
 
 /* The normal end of a block with a static successor (slot 0: taken/jump,
