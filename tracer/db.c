@@ -133,7 +133,9 @@ struct chunk_vtab {
 struct chunk_cursor {
     sqlite3_vtab_cursor base;
     const struct chunk *c;
-    unsigned row;
+    unsigned row, ncols;
+    const union val *v;      /* the row's values and types */
+    const unsigned char *ty;
 };
 
 static int chunk_connect(sqlite3 *h, void *aux, int argc, const char *const *argv,
@@ -195,12 +197,20 @@ static int chunk_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_s
     struct chunk_cursor *c = (struct chunk_cursor *)cur;
     c->c = ((struct chunk_vtab *)cur->pVtab)->db->writing;
     c->row = 0;
+    if (c->c) {
+        c->ncols = (unsigned)c->c->t->ncols;
+        c->v = c->c->vals;
+        c->ty = c->c->types;
+    }
     return SQLITE_OK;
 }
 
 static int chunk_next(sqlite3_vtab_cursor *cur)
 {
-    ((struct chunk_cursor *)cur)->row++;
+    struct chunk_cursor *c = (struct chunk_cursor *)cur;
+    c->row++;
+    c->v += c->ncols;
+    c->ty += c->ncols;
     return SQLITE_OK;
 }
 
@@ -212,20 +222,17 @@ static int chunk_eof(sqlite3_vtab_cursor *cur)
 
 static int chunk_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 {
-    const struct chunk_cursor *cc = (const struct chunk_cursor *)cur;
-    const struct chunk *c = cc->c;
-    size_t n = c->t->ncols;
-    if ((size_t)col >= n) return SQLITE_OK;
-    size_t i = (size_t)cc->row * n + (size_t)col;
-    const union val *v = &c->vals[i];
-    switch (c->types[i]) {
+    const struct chunk_cursor *c = (const struct chunk_cursor *)cur;
+    if ((unsigned)col >= c->ncols) return SQLITE_OK;
+    const union val *v = &c->v[col];
+    switch (c->ty[col]) {
     case REPRISE_COL_INT: sqlite3_result_int64(ctx, v->i); break;
     case REPRISE_COL_REAL: sqlite3_result_double(ctx, v->d); break;
     case REPRISE_COL_TEXT:
-        sqlite3_result_text(ctx, c->arena + v->b.off, (int)v->b.len, SQLITE_STATIC);
+        sqlite3_result_text(ctx, c->c->arena + v->b.off, (int)v->b.len, SQLITE_STATIC);
         break;
     case REPRISE_COL_BLOB:
-        sqlite3_result_blob(ctx, c->arena + v->b.off, (int)v->b.len, SQLITE_STATIC);
+        sqlite3_result_blob(ctx, c->c->arena + v->b.off, (int)v->b.len, SQLITE_STATIC);
         break;
     default: break; /* NULL */
     }
