@@ -139,7 +139,7 @@ struct tracer {
     uint64_t sample_ctr;
     bool sampled;              /* the block execution in progress is reported */
     uint64_t plugin_rows;
-    bool limit_hit;
+    bool limit_hit;            /* no more rows: --limit reached or the writer failed */
     void (*stop)(void *ctx, const char *why);
     void *stop_ctx;
     void (*progress)(void *ctx, uint64_t icount, uint64_t rows);
@@ -1040,7 +1040,8 @@ int reprise_sql_at_end(struct reprise_host *host, const char *sql)
     return sql ? tdb_exec_at_end(host->tr->db, sql) : -1;
 }
 
-/* Rows past --limit are dropped (and the replay asked to stop). */
+/* Rows past --limit, or after a write error, are dropped (and the replay
+ * asked to stop). */
 void reprise_row_int(struct reprise_table *t, unsigned col, int64_t v)
 {
     if (!t->host->tr->limit_hit) tdb_set_int(t->t, col, v);
@@ -1065,7 +1066,12 @@ void reprise_row_end(struct reprise_table *t)
 {
     struct tracer *tr = t->host->tr;
     if (tr->limit_hit) return;
-    tdb_row_end(t->t);
+    if (tdb_row_end(t->t)) {
+        /* The database cannot be written: tracer_finish reports why. */
+        tr->limit_hit = true;
+        if (tr->stop) tr->stop(tr->stop_ctx, "the trace database cannot be written");
+        return;
+    }
     if (tr->params.limit && ++tr->plugin_rows >= tr->params.limit) {
         tr->limit_hit = true;
         if (tr->stop) tr->stop(tr->stop_ctx, "row limit reached (--limit)");

@@ -6,7 +6,8 @@
 #   - the stored disassembly agrees with riscv64-linux-gnu-objdump;
 #   - --from/--to limit the rows to exactly the window;
 #   - mem: every read returns the last write to the same bytes;
-#   - bad plugin names, arguments and API versions give clear errors.
+#   - bad plugin names, arguments and API versions give clear errors, and
+#     so does a trace database that cannot be written;
 #   - real programs (OpenMP on libgomp, C++ on libstdc++, the index
 #     workload) expand cleanly with every built-in plugin.
 #   test_expand.sh REPRISE STATIC_SAMPLE BAD_VERSION_PLUGIN THREADED_SAMPLE [SAMPLES_DIR]
@@ -164,6 +165,11 @@ expect_grep "unknown function named" "no function of that name" "$tmp/err"
 check "expand --limit" 0 "$reprise" expand s.rpr -o lim.db --limit 5000 -p insn -p mem
 same "--limit writes exactly that many plugin rows" \
     "$(q lim.db 'select (select count(*) from block) + (select count(*) from block_insn) + (select count(*) from block_exec) + (select count(*) from mem)')" "5000"
+# A database that cannot be written (file size limit; SIGXFSZ ignored so
+# that writes fail with EFBIG): exit 1 with SQLite's reason.
+check "expand into a full file" 1 bash -c 'trap "" XFSZ; ulimit -f 64; exec "$@"' - \
+    "$reprise" expand s.rpr -o full.db -q -p insn -p mem
+expect_grep "write error named" "full.db: .*\(I/O error\|full\)" "$tmp/err"
 check "bad --pc" 2 "$reprise" expand s.rpr -o e.db --pc 10-5
 expect_grep "empty range named" "an empty range" "$tmp/err"
 check "bad --mem" 2 "$reprise" expand s.rpr -o e.db --mem nonsense
