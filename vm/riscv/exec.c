@@ -423,16 +423,16 @@ leave:
  * that do not end a block are called (control transfers all have
  * templates); the others are compiled here but never used. cpu->icount
  * holds the block-entry count, as the interpreter keeps it. */
-#define INSN(n, ops, ext, match, mask, flags, body)                               \
-static int jh_##n(struct vm_cpu *cpu, const struct rv_op *op)                     \
+#define JIT_HELPER(name, instr, flags, ...)                                       \
+static int name(struct vm_cpu *cpu, const struct rv_op *op)                       \
 {                                                                                 \
     struct vm *vm = cpu->vm;                                                      \
     uint64_t *x = cpu->x, *f = cpu->f;                                            \
     const struct vm_tb *tb = cpu->cur_tb;                                         \
     int ret = 0;                                                                  \
-    enum { INSTR_ = 0 };                                                          \
+    enum { INSTR_ = instr };                                                      \
     PROLOGUE(flags)                                                               \
-    body;                                                                         \
+    __VA_ARGS__;                                                                  \
     (void)vm; (void)x; (void)f; (void)tb; (void)FLAGS_;                           \
     return smc_ ? JIT_H_SMC : JIT_H_OK;                                           \
 illegal: __attribute__((unused));                                                 \
@@ -445,36 +445,14 @@ out: __attribute__((unused));                                                   
     (void)ret;                                                                    \
     return JIT_H_OK;                                                              \
 }
+/* jhi_<row>: the instrumented twin (the interpreter's LI_ labels), the same
+ * body with the memory callback of op->cb after each access; used for the
+ * memory rows of instrumented blocks. */
+#define INSN(n, ops, ext, match, mask, flags, body) \
+    JIT_HELPER(jh_##n, 0, flags, body) JIT_HELPER(jhi_##n, 1, flags, body)
 #include "insns.def"
 #undef INSN
-
-/* The instrumented twins of the memory rows (the interpreter's LI_
- * labels): the same body with the memory callback of op->cb after each
- * access. */
-#define INSN(n, ops, ext, match, mask, flags, body)                               \
-static int jhi_##n(struct vm_cpu *cpu, const struct rv_op *op)                    \
-{                                                                                 \
-    struct vm *vm = cpu->vm;                                                      \
-    uint64_t *x = cpu->x, *f = cpu->f;                                            \
-    const struct vm_tb *tb = cpu->cur_tb;                                         \
-    int ret = 0;                                                                  \
-    enum { INSTR_ = 1 };                                                          \
-    PROLOGUE(flags)                                                               \
-    body;                                                                         \
-    (void)vm; (void)x; (void)f; (void)tb; (void)FLAGS_;                           \
-    return smc_ ? JIT_H_SMC : JIT_H_OK;                                           \
-illegal: __attribute__((unused));                                                 \
-    cpu->exc_cause = RV_EXC_ILLEGAL;                                              \
-    cpu->exc_tval = op->raw;                                                      \
-    return JIT_H_EXC;                                                             \
-trap: __attribute__((unused));                                                    \
-    return JIT_H_EXC;                                                             \
-out: __attribute__((unused));                                                     \
-    (void)ret;                                                                    \
-    return JIT_H_OK;                                                              \
-}
-#include "insns.def"
-#undef INSN
+#undef JIT_HELPER
 
 static const void *const rv_jit_helpers[2 * RV_N_INSNS] = {
 #define INSN(n, ops, ext, match, mask, flags, body) \

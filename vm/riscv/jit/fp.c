@@ -32,19 +32,6 @@
 /* The NaN box of a binary32 in an f register (F extension, 11.2). */
 #define BOX32 0xffffffff00000000ull
 
-int jit_fp_helper_load(struct vm_cpu *cpu, uint64_t a, unsigned kind)
-{
-    unsigned size = kind & 15, rd = kind >> 8;
-    uint64_t v = 0;
-    if (vm_mem_load_slow(cpu->vm, a, &v, size)) {
-        cpu->exc_cause = RV_EXC_LOAD_PAGE_FAULT;
-        cpu->exc_tval = a;
-        return 1;
-    }
-    cpu->f[rd] = size == 4 ? BOX32 | v : v;
-    return 0;
-}
-
 /* A new slow path of type `type` for instruction idx; NULL (and the block
  * refused) when the block has too many. */
 static struct slow *new_slow(struct cc *c, unsigned idx, uint8_t type)
@@ -74,11 +61,11 @@ static void emit_mem(struct cc *c, unsigned idx, const struct tmpl *t)
     struct x86_buf *e = &c->e;
     const struct jit_insn *in = &c->insns[idx];
     unsigned size = (unsigned)t->arg;
-    struct slow *s = new_slow(c, idx, t->kind == T_FLOAD ? SLOW_FLOAD : SLOW_STORE);
+    struct slow *s = new_slow(c, idx, t->kind == T_FLOAD ? SLOW_LOAD : SLOW_STORE);
     if (!s) return;
     emit_addr(c, in);
     if (t->kind == T_FLOAD) {
-        s->kind = size | (uint32_t)in->rd << 8;
+        s->kind = size | JIT_FREG | (uint32_t)in->rd << 8;
         emit_fast_check(c, s, size, PF_R, PF_R);
         x86_load(e, RAX, guest_mem(), size, false);
         if (size == 4) emit_box(e, RAX);

@@ -160,9 +160,7 @@ void jit_link_patch(struct vm_tb_link *l)
 
 /* ---- helpers called from compiled code (slow paths) ---- */
 
-/* kind: size in bits 0..3, JIT_SIGNED, rd in bits 8..15. Returns 0, or 1
- * on a fault with the exception recorded in cpu. */
-static int helper_load(struct vm_cpu *cpu, uint64_t a, unsigned kind)
+int jit_helper_load(struct vm_cpu *cpu, uint64_t a, unsigned kind)
 {
     unsigned size = kind & 15, rd = kind >> 8;
     uint64_t v = 0;
@@ -170,6 +168,11 @@ static int helper_load(struct vm_cpu *cpu, uint64_t a, unsigned kind)
         cpu->exc_cause = RV_EXC_LOAD_PAGE_FAULT;
         cpu->exc_tval = a;
         return 1;
+    }
+    if (kind & JIT_FREG) {
+        /* A binary32 is NaN-boxed in its f register (F extension, 11.2). */
+        cpu->f[rd] = size == 4 ? 0xffffffff00000000ull | v : v;
+        return 0;
     }
     if ((kind & JIT_SIGNED) && size < 8) {
         unsigned sh = 64 - 8 * size;
@@ -410,6 +413,28 @@ static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
     emit_exit(c, pc, 0, code);
 }
 
+
+/* The end of an indirect jump's lookup (rcx = the target pc, rax = a
+ * candidate block, not NULL; miss: the rel32 of a jump taken when there
+ * was none): if the candidate starts at the target and is compiled, push
+ * a call's return and go to its entry (which checks the budget and stop
+ * requests); else fall through, with every jump to a miss patched to land
+ * after this code. Clobbers rdx, rsi, rdi. */
+static void emit_goto_candidate(struct cc *c, size_t miss)
+{
+    struct x86_buf *e = &c->e;
+    x86_alu_rm(e, true, ALU_CMP, RCX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, pc)));
+    size_t f2 = x86_jcc_fwd(e, CC_NE);
+    x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
+    x86_test_rr(e, true, RDX, RDX);
+    size_t f3 = x86_jcc_fwd(e, CC_E);
+    emit_ras_push(c);
+    x86_alu_ri(e, true, ALU_ADD, RDX, (int32_t)prologue_len);
+    x86_jmp_r(e, RDX);
+    x86_patch_here(e, miss);
+    x86_patch_here(e, f2);
+    x86_patch_here(e, f3);
+}
 
 /* Sets rsi = x[rs1] + imm (wrapping, as the interpreter's uint64_t sum). */
 void emit_addr(struct cc *c, const struct jit_insn *in)
@@ -814,17 +839,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_mov_rm(e, true, RAX, x86_m(RAX, 0));
             x86_test_rr(e, true, RAX, RAX);
             size_t f1 = x86_jcc_fwd(e, CC_E);
-            x86_alu_rm(e, true, ALU_CMP, RCX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, pc)));
-            size_t f2 = x86_jcc_fwd(e, CC_NE);
-            x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
-            x86_test_rr(e, true, RDX, RDX);
-            size_t f3 = x86_jcc_fwd(e, CC_E);
-            emit_ras_push(c);
-            x86_alu_ri(e, true, ALU_ADD, RDX, (int32_t)prologue_len);
-            x86_jmp_r(e, RDX);
-            x86_patch_here(e, f1);
-            x86_patch_here(e, f2);
-            x86_patch_here(e, f3);
+            emit_goto_candidate(c, f1);
         }
         if (c->chain) {
             /* Missed: look the target up in the jump cache, as the
@@ -837,18 +852,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_mov_ri64(e, RDX, (uint64_t)(uintptr_t)c->jc);
             x86_mov_rm(e, true, RAX, x86_mi(RDX, RAX));
             x86_test_rr(e, true, RAX, RAX);
-            size_t f1 = x86_jcc_fwd(e, CC_E);
-            x86_alu_rm(e, true, ALU_CMP, RCX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, pc)));
-            size_t f2 = x86_jcc_fwd(e, CC_NE);
-            x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, jit_code)));
-            x86_test_rr(e, true, RDX, RDX);
-            size_t f3 = x86_jcc_fwd(e, CC_E);
-            emit_ras_push(c);
-            x86_alu_ri(e, true, ALU_ADD, RDX, (int32_t)prologue_len);
-            x86_jmp_r(e, RDX);
-            x86_patch_here(e, f1);
-            x86_patch_here(e, f2);
-            x86_patch_here(e, f3);
+            emit_goto_candidate(c, x86_jcc_fwd(e, CC_E));
         }
         emit_icount(e, 0);
         emit_cur_tb(c);
@@ -891,9 +895,9 @@ static void emit_slow(struct cc *c, struct slow *s)
     if (s->type == SLOW_STORE) emit_cur_tb(c); /* clobbers rax only */
     x86_mov_rr(e, true, RDI, RBX);
     x86_alu_ri(e, true, ALU_SUB, RDI, BIAS);
-    if (s->type == SLOW_LOAD || s->type == SLOW_FLOAD) {
+    if (s->type == SLOW_LOAD) {
         x86_mov_ri64(e, RDX, s->kind);
-        emit_call(e, s->type == SLOW_FLOAD ? (const void *)jit_fp_helper_load : (const void *)helper_load);
+        emit_call(e, (const void *)jit_helper_load);
         x86_test_rr(e, false, RAX, RAX);
         size_t fault = x86_jcc_fwd(e, CC_NE);
         reload_all(c);

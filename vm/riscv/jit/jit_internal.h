@@ -25,8 +25,10 @@
 #define FR(i) x86_m(RBX, CPU_OFF(f) + 8 * (int32_t)(i))
 #define FR_HI(i) x86_m(RBX, CPU_OFF(f) + 8 * (int32_t)(i) + 4)
 
-/* Load kinds: size in bits 0..3, sign extension. */
+/* Load kinds (jit_helper_load): size in bits 0..3, sign extension, an f
+ * register as the destination, the register number in bits 8..15. */
 #define JIT_SIGNED 16u
+#define JIT_FREG 32u
 
 /* Template kinds (the `template` column of templates.def). */
 enum {
@@ -58,9 +60,8 @@ struct tmpl { uint8_t kind; int arg; };
 /* An out-of-line slow path, emitted after the block's straight-line code:
  * the inline code jumps to it (patch[] are those jumps' rel32 fields), it
  * does the general case and jumps back to resume or leaves the block.
- * SLOW_FLOAD is SLOW_LOAD writing an f register (jit_fp_helper_load);
  * SLOW_FP calls the row's interpreter handler (jit_fp_emit_slow). */
-enum { SLOW_LOAD, SLOW_STORE, SLOW_HELPER, SLOW_FLOAD, SLOW_FP };
+enum { SLOW_LOAD, SLOW_STORE, SLOW_HELPER, SLOW_FP };
 struct slow {
     uint8_t type;
     unsigned idx;        /* instruction index in the block */
@@ -133,9 +134,9 @@ void jit_fp_emit_slow(struct cc *c, struct slow *s);
  * other than RNE; fused multiply-adds on hosts without FMA3; CSR accesses
  * other than fflags, frm, fcsr). */
 bool jit_fp_inline(const struct jit_insn *in, const struct tmpl *t);
-/* The SLOW_FLOAD helper: cpu->f[kind >> 8] = the `kind & 15` bytes at
- * guest address a (binary32 NaN-boxed). Returns 0, or 1 on a fault with
- * the exception recorded in cpu. */
-int jit_fp_helper_load(struct vm_cpu *cpu, uint64_t a, unsigned kind);
+/* The SLOW_LOAD helper: x[rd] (or f[rd] with JIT_FREG, a binary32
+ * NaN-boxed) = the `kind & 15` bytes at guest address a, rd = kind >> 8.
+ * Returns 0, or 1 on a fault with the exception recorded in cpu. */
+int jit_helper_load(struct vm_cpu *cpu, uint64_t a, unsigned kind);
 
 #endif
