@@ -779,6 +779,66 @@ static void test_relink(void **state)
     pair_close(&p);
 }
 
+/* Runs of loads and stores through one base register (checked once as a
+ * group when their span is inside one page the page flags allow; else
+ * the run executes again with every access checked): random runs of
+ * integer and FP loads and stores of every size, offsets that make spans
+ * fit a page or cross it, misaligned ones, the base aimed at data, a page
+ * end, the read-only page, the hole and the block's own code, a member
+ * loading into the base register; against the interpreter, with random
+ * budgets. */
+static void test_access_groups(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    static const unsigned ids[] = { RV_ld, RV_lw, RV_lwu, RV_lh, RV_lhu, RV_lb, RV_lbu, RV_sd, RV_sw,
+                                    RV_sh, RV_sb, RV_fld, RV_flw, RV_fsd, RV_fsw };
+    enum { BASE = 10 }; /* a0 */
+    unsigned groups_run = 0;
+    for (int k = 0; k < 3000 * long_factor; k++) {
+        uint32_t code[40];
+        unsigned n = 0, members = 2 + (unsigned)(rnd() % 8);
+        int spread = rnd() % 4 == 0 ? 4096 : rnd() % 2 ? 256 : 64;
+        for (unsigned i = 0; i < members; i++) {
+            unsigned id = ids[rnd() % (sizeof ids / sizeof ids[0])];
+            const struct rv_insn_desc *r = &rv_insns[id];
+            int32_t imm = (int32_t)(rnd() % (unsigned)spread) - spread / 2;
+            if (rnd() % 3) imm &= ~7; /* mostly aligned */
+            unsigned reg = 5 + (unsigned)(rnd() % 4);                 /* t0-t3 / ft5-ft8 */
+            if (i == members - 1 && rnd() % 4 == 0) reg = BASE;        /* loads into the base */
+            uint32_t w;
+            uint32_t u = (uint32_t)imm & 0xfff;
+            if (r->flags & RVF_STORE)
+                w = r->match | (u & 0x1f) << 7 | BASE << 15 | reg << 20 | (u >> 5) << 25;
+            else
+                w = r->match | reg << 7 | BASE << 15 | u << 20;
+            code[n++] = w;
+        }
+        code[n++] = I_(RV_addi, S0, S0, 1);
+        code[n++] = EBREAK;
+        uint64_t x[32];
+        for (int r = 0; r < 32; r++) x[r] = rnd();
+        uint64_t target;
+        switch (rnd() % 8) {
+        case 0: target = DATA + DATA_RW - 64 + rnd() % 128; break;  /* into read-only */
+        case 1: target = DATA + DATA_LEN - 64 + rnd() % 128; break; /* into the hole */
+        case 2: target = DATA + 0x1000 - 64 + rnd() % 128; break;   /* a page end */
+        case 3: target = CODE + rnd() % 64; break;                  /* own code */
+        default: target = DATA + 2048 + rnd() % 2048; break;
+        }
+        x[BASE] = target;
+        pair_load(&p, code, n * 4, x);
+        char what[64];
+        snprintf(what, sizeof what, "access group %d", k);
+        if (rnd() % 2) pair_step(&p, 1 + rnd() % members, what);
+        pair_step(&p, 1000, what);
+        groups_run++;
+    }
+    assert_true(groups_run > 1000);
+    pair_close(&p);
+}
+
 /* instret read by compiled blocks reached by chaining: the count is exact
  * there too (compiled code keeps it in registers between blocks). */
 static void test_instret(void **state)
@@ -897,6 +957,7 @@ int main(void)
         cmocka_unit_test(test_calls),
         cmocka_unit_test(test_relink),
         cmocka_unit_test(test_fp_tiny_rounds_up),
+        cmocka_unit_test(test_access_groups),
         cmocka_unit_test(test_indirect_calls),
         cmocka_unit_test(test_instret),
         cmocka_unit_test(test_cache_flush),

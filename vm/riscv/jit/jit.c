@@ -451,6 +451,7 @@ void emit_addr(struct cc *c, const struct jit_insn *in)
 void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigned mask, unsigned want)
 {
     struct x86_buf *e = &c->e;
+    if (c->unchecked) return; /* see emit_group_check */
     x86_alu_rm(e, true, ALU_CMP, RSI, SLOT_LIMIT);
     s->patch[s->npatch++] = x86_jcc_fwd(e, CC_A);
     if (size > 1) {
@@ -547,6 +548,109 @@ static void emit_callback(struct cc *c, struct jit_callback cb, uint64_t pc, uns
     x86_mov_ri64(e, RDI, (uint64_t)(uintptr_t)cb.udata);
     emit_call(e, cb.fn);
     reload_all(c);
+}
+
+/*
+ * Memory access groups. A run of consecutive loads and stores with the
+ * same base register (a function's saves and restores through sp, the
+ * fields of one structure) needs one check, not one each: if the whole
+ * span they touch, [x[rs1] + lowest offset, x[rs1] + highest offset +
+ * size), is in range, inside one page, and that page allows every access
+ * of the run, none of them can fault or hit code (no instruction of the
+ * run changes page flags or the base register before the last one
+ * computes its address), so they run unchecked. Otherwise the run is
+ * executed again out of line with the usual check on every access (the
+ * interpreter's semantics, misaligned and page-crossing accesses
+ * included), joining after it.
+ */
+struct group { unsigned first, last; size_t fail[3], join; };
+
+static bool emit_insn(struct cc *c, unsigned idx);
+
+/* Whether instruction i can belong to a group; *size = its access size,
+ * *store = whether it writes memory. */
+static bool group_member(const struct jit_insn *in, unsigned *size, bool *store)
+{
+    if (in->id == RV_ILLEGAL || in->mem_cb || in->exec_cb.fn || !in->rs1 || in->rs1 >= 32) return false;
+    const struct tmpl *t = &tmpls[in->id];
+    switch (t->kind) {
+    case T_LOAD: case T_FLOAD: *store = false; break;
+    case T_STORE: case T_FSTORE: *store = true; break;
+    default: return false;
+    }
+    *size = (unsigned)t->arg & 15;
+    return true;
+}
+
+/* The group starting at instruction i, or false (fewer than two members). */
+static bool find_group(const struct cc *c, unsigned i, unsigned k, struct group *g)
+{
+    unsigned size;
+    bool store;
+    const struct jit_insn *in = c->insns;
+    if (!group_member(&in[i], &size, &store)) return false;
+    unsigned base = in[i].rs1, j = i;
+    int64_t lo = in[i].imm, hi = in[i].imm + size;
+    /* A member that loads into the base register ends the run. */
+    bool base_written = in[i].rd == base && !store && tmpls[in[i].id].kind == T_LOAD;
+    while (!base_written && j + 1 < k && group_member(&in[j + 1], &size, &store) && in[j + 1].rs1 == base) {
+        int64_t l = in[j + 1].imm < lo ? in[j + 1].imm : lo;
+        int64_t h = in[j + 1].imm + size > hi ? in[j + 1].imm + (int64_t)size : hi;
+        if (h - l > 512) break;
+        lo = l, hi = h;
+        j++;
+        base_written = in[j].rd == base && !store && tmpls[in[j].id].kind == T_LOAD;
+    }
+    if (j == i) return false;
+    *g = (struct group){ .first = i, .last = j };
+    return true;
+}
+
+/* The check of group g: jumps to its fail offset (patched later) unless
+ * the span is in range, inside one page, and the page allows every
+ * access. Clobbers rax, rsi. */
+static void emit_group_check(struct cc *c, struct group *g)
+{
+    struct x86_buf *e = &c->e;
+    const struct jit_insn *in = c->insns;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    unsigned mask = 0, want = 0;
+    for (unsigned i = g->first; i <= g->last; i++) {
+        unsigned size;
+        bool store;
+        group_member(&in[i], &size, &store);
+        if (in[i].imm < lo) lo = in[i].imm;
+        if (in[i].imm + (int64_t)size > hi) hi = in[i].imm + (int64_t)size;
+        mask |= store ? PF_W | PF_CODE : PF_R;
+        want |= store ? PF_W : PF_R;
+    }
+    get(c, true, RSI, in[g->first].rs1);
+    if (lo) x86_alu_ri(e, true, ALU_ADD, RSI, (int32_t)lo);
+    /* a <= limit8: a's page, which holds the whole span, is in range. */
+    x86_alu_rm(e, true, ALU_CMP, RSI, SLOT_LIMIT);
+    size_t f1 = x86_jcc_fwd(e, CC_A);
+    x86_mov_rr(e, false, RAX, RSI);
+    x86_alu_ri(e, false, ALU_AND, RAX, (int32_t)VM_PAGE_MASK);
+    x86_alu_ri(e, false, ALU_CMP, RAX, (int32_t)(VM_PAGE_SIZE - (hi - lo)));
+    size_t f2 = x86_jcc_fwd(e, CC_A);
+    x86_mov_rr(e, true, RAX, RSI);
+    x86_shift_ri(e, true, SH_SHR, RAX, VM_PAGE_SHIFT);
+    x86_alu_rm(e, true, ALU_ADD, RAX, SLOT_PF);
+    x86_load(e, RAX, x86_m(RAX, 0), 1, false);
+    x86_alu_ri(e, false, ALU_AND, RAX, (int32_t)mask);
+    x86_alu_ri(e, false, ALU_CMP, RAX, (int32_t)want);
+    size_t f3 = x86_jcc_fwd(e, CC_NE);
+    g->fail[0] = f1, g->fail[1] = f2, g->fail[2] = f3;
+}
+
+/* The out-of-line run of group g with every access checked (after the
+ * block's code, before the slow paths it adds). */
+static void emit_group_fallback(struct cc *c, const struct group *g)
+{
+    struct x86_buf *e = &c->e;
+    for (unsigned q = 0; q < 3; q++) x86_patch_here(e, g->fail[q]);
+    for (unsigned i = g->first; i <= g->last; i++) emit_insn(c, i);
+    x86_jmp_to(e, g->join);
 }
 
 /* Emits instruction idx. Returns true if it ended the block (it emitted
@@ -874,6 +978,7 @@ static void emit_slow(struct cc *c, struct slow *s)
 {
     struct x86_buf *e = &c->e;
     const struct jit_insn *in = &c->insns[s->idx];
+    if ((s->type == SLOW_LOAD || s->type == SLOW_STORE) && !s->npatch) return; /* unreachable */
     for (unsigned i = 0; i < s->npatch; i++) x86_patch_here(e, s->patch[i]);
     if (s->type == SLOW_FP) {
         jit_fp_emit_slow(c, s);
@@ -1008,8 +1113,25 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
 
     bool ended = false;
     unsigned done = 0;
+    struct group groups[128];
+    unsigned ngroups = 0;
     for (unsigned i = 0; i < k && !ended; i++) {
         c.off[i] = (uint32_t)e->len;
+        struct group *g = &groups[ngroups];
+        if (ngroups < 128 && find_group(&c, i, k, g)) {
+            emit_group_check(&c, g);
+            c.unchecked = true;
+            for (unsigned m = i; m <= g->last; m++) {
+                if (m > i) c.off[m] = (uint32_t)e->len;
+                emit_insn(&c, m); /* loads and stores never end a block */
+            }
+            c.unchecked = false;
+            g->join = e->len;
+            ngroups++;
+            i = g->last;
+            done = i + 1;
+            continue;
+        }
         ended = emit_insn(&c, i);
         done = i + 1;
     }
@@ -1018,6 +1140,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         if (k < n) exit_wb(&c, insns[k].pc, k, JIT_X_PARTIAL);
         else emit_link_exit(&c, 1, end_pc, JIT_X_LINK1);
     }
+    for (unsigned i = 0; i < ngroups; i++) emit_group_fallback(&c, &groups[i]);
     for (unsigned i = 0; i < c.nslow; i++) emit_slow(&c, &slow[i]);
     x86_patch_here(e, bail1);
     x86_patch_here(e, bail2);
