@@ -84,7 +84,8 @@ struct tb_rec {
     uint64_t *pcs;
     unsigned n_cb;
     struct req_block *cb;
-    struct tb_rec *next_all;
+    struct insn_rec *last;      /* the last instruction's requests, or NULL */
+    struct tb_rec *next_all;    /* every block translated, newest first */
 };
 
 /* The translation-time views handed to plugins. */
@@ -453,15 +454,15 @@ static void on_mem(void *udata, struct vm_cpu *cpu, uint64_t pc, uint64_t icount
     for (unsigned i = 0; i < r->n_mem; i++) r->mem[i].cb(r->mem[i].udata, &pt, &m);
 }
 
-/* Reports the block execution in flight, which retired `n` instructions:
- * the part of it inside the window and the --pc range. */
-static void report_pending(struct tracer *tr, uint64_t n)
+/* Reports instructions [first, first + n) of an execution of block r by
+ * thread tid that started at process icount s (thread count ts): the part
+ * inside the window and the --pc range. */
+static void report_range(struct tracer *tr, struct tb_rec *r, uint32_t tid, uint64_t s, uint64_t ts,
+                         uint64_t first, uint64_t n)
 {
-    if (!tr->pend.on) return;
-    tr->pend.on = false;
-    struct tb_rec *r = tr->pend.rec;
-    if (n > r->n_insns) n = r->n_insns;
-    uint64_t s = tr->pend.icount, lo = s, hi = s + n;
+    if (first >= r->n_insns) return;
+    if (n > r->n_insns - first) n = r->n_insns - first;
+    uint64_t lo = s + first, hi = lo + n;
     if (lo < tr->params.from) lo = tr->params.from;
     if (hi > tr->params.to) hi = tr->params.to;
     /* A block's instructions are contiguous and increasing: the --pc range
@@ -470,12 +471,20 @@ static void report_pending(struct tracer *tr, uint64_t n)
     while (hi > lo && !pc_passes(tr, r->pcs[hi - 1 - s])) hi--;
     if (lo >= hi) return;
     struct reprise_block_exec bx = {
-        .point = { .icount = lo, .thread = tr->pend.tid, .pc = r->pcs[lo - s], .cpu = NULL,
-                   .ticount = tr->pend.ticount + (lo - s) },
+        .point = { .icount = lo, .thread = tid, .pc = r->pcs[lo - s], .cpu = NULL,
+                   .ticount = ts + (lo - s) },
         .first = (unsigned)(lo - s),
         .count = (unsigned)(hi - lo),
     };
     for (unsigned i = 0; i < r->n_cb; i++) r->cb[i].cb(r->cb[i].udata, &bx);
+}
+
+/* Reports the block execution in flight, which retired `n` instructions. */
+static void report_pending(struct tracer *tr, uint64_t n)
+{
+    if (!tr->pend.on) return;
+    tr->pend.on = false;
+    report_range(tr, tr->pend.rec, tr->pend.tid, tr->pend.icount, tr->pend.ticount, 0, n);
 }
 
 /* --function: a thread enters an activation when a block starts at the
@@ -565,6 +574,8 @@ static void translate(void *ctx, struct vm_tb_desc *desc)
     }
     rec->tr = tr;
     rec->n_insns = desc->n_insns;
+    rec->next_all = tr->all_tbs;
+    tr->all_tbs = rec;
     tb.rec = rec;
     for (unsigned i = 0; i < desc->n_insns; i++) {
         const struct vm_tb_insn *vi = &desc->insns[i];
@@ -597,6 +608,7 @@ static void translate(void *ctx, struct vm_tb_desc *desc)
         if (r->n_exec || r->n_count) {
             desc->insns[i].exec_cb = on_insn;
             desc->insns[i].exec_udata = r;
+            if (i + 1 == desc->n_insns) rec->last = r;
         }
         if (r->n_mem) {
             desc->insns[i].mem_cb = on_mem;
@@ -957,6 +969,27 @@ static void obs_exit(void *ctx, struct lx_thread *t, const struct lx_exit *ex)
         if (tr->hosts[i].exit) tr->hosts[i].exit(tr->hosts[i].exit_udata, &pt, &re);
 }
 
+/* A blocked ecall retires outside the vm (lx_observer.retire), while
+ * another thread's block may be in flight: that block ends here, and the
+ * ecall is a one-instruction execution of the block it ends, and the
+ * retiring attempt of the instruction (its callbacks fire again, as when
+ * a blocked ecall is re-executed). */
+static void obs_retire(void *ctx, struct lx_thread *lt)
+{
+    struct tracer *tr = ctx;
+    struct reprise_point pt;
+    event_point(lt, &pt, true);
+    if (tr->pend.on) report_pending(tr, pt.icount - tr->pend.icount);
+    struct tb_rec *r = tr->all_tbs;
+    while (r && !(r->n_insns && r->pcs[r->n_insns - 1] == pt.pc)) r = r->next_all;
+    if (!r) return;
+    if (r->n_cb && observed(tr, pt.thread, pt.icount)) {
+        uint64_t back = r->n_insns - 1;
+        report_range(tr, r, pt.thread, pt.icount - back, pt.ticount - back, back, 1);
+    }
+    if (r->last) on_insn(r->last, lx_thread_cpu(lt), pt.pc, pt.ticount);
+}
+
 static void obs_tick(void *ctx, struct lx_thread *t)
 {
     struct tracer *tr = ctx;
@@ -1272,7 +1305,7 @@ int tracer_create(const char *db_path, const struct tracer_params *params, struc
     tr->obs = (struct lx_observer){ .ctx = tr, .syscall_enter = obs_syscall_enter,
                                     .syscall_exit = obs_syscall_exit, .signal = obs_signal,
                                     .thread = obs_thread, .map = obs_map, .exit = obs_exit,
-                                    .tick = obs_tick };
+                                    .tick = obs_tick, .retire = obs_retire };
     cpu_tracer = tr;
     *out = tr;
     char buf[64];

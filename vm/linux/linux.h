@@ -64,6 +64,12 @@ struct lx_observer {
     void (*exit)(void *ctx, struct lx_thread *t, const struct lx_exit *ex);
     /* A time slice of t ended (deterministic points; progress reports). */
     void (*tick)(void *ctx, struct lx_thread *t);
+    /* t's ecall, put back when its call blocked (a wait re-executed when
+     * it can complete), retires now without executing again: another
+     * thread's action completed the call, or a signal interrupted it.
+     * Called before it retires: t's pc is the ecall, its count the
+     * ecall's. The instruction belongs to no block execution of the vm. */
+    void (*retire)(void *ctx, struct lx_thread *t);
 };
 
 /* What the program was started with. Strings are copied. */

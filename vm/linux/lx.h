@@ -162,6 +162,8 @@ void lx_journal_note(struct lx_proc *p, uint64_t addr, size_t len);
 /* The system call of t completes with ret: the observer's exit event, if
  * t is inside one (idempotent). */
 void lx_obs_sys_exit(struct lx_thread *t, long ret, const struct lx_range *w, size_t n);
+/* Retires t's put-back ecall outside the vm (lx_observer.retire). */
+void lx_retire_ecall(struct lx_thread *t);
 
 /* ---- guest memory access with syscall semantics (EFAULT) ---- */
 int lx_copy_from(struct lx_thread *t, void *dst, uint64_t src, size_t len);

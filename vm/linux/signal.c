@@ -374,7 +374,7 @@ static void settle_for_handler(struct lx_thread *t, const struct lx_sigaction *s
         case LX_BLOCK_RETRY:
             /* The scheduler put the ecall back to re-execute it; it did
              * execute once. */
-            vm_cpu_retire(cpu);
+            lx_retire_ecall(t);
             code = restart_code(nr);
             break;
         default:

@@ -422,6 +422,13 @@ out:
     }
 }
 
+void lx_retire_ecall(struct lx_thread *t)
+{
+    const struct lx_observer *obs = t->proc->obs;
+    if (obs && obs->retire) obs->retire(obs->ctx, t);
+    vm_cpu_retire(t->cpu);
+}
+
 void lx_obs_sys_exit(struct lx_thread *t, long ret, const struct lx_range *w, size_t n)
 {
     const struct lx_observer *obs = t->proc->obs;

@@ -62,7 +62,7 @@ void lx_wake(struct lx_thread *t, long result)
     if (t->state != LX_BLOCKED) return;
     /* A thread waiting to re-execute its call (fd wait, retried wait) had
      * its ecall put back; completing the call retires it again. */
-    if (t->block == LX_BLOCK_FD || t->block == LX_BLOCK_RETRY) vm_cpu_retire(t->cpu);
+    if (t->block == LX_BLOCK_FD || t->block == LX_BLOCK_RETRY) lx_retire_ecall(t);
     t->state = LX_RUNNABLE;
     t->block = LX_BLOCK_NONE;
     t->has_deadline = false;
