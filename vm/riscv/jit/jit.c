@@ -21,9 +21,10 @@
  *   instructions retired in the block: n, idx for a fault at instruction
  *   idx, idx + 1 after a store that hit the block's own code) at every
  *   return to the dispatcher and before every handler call.
- * - Exits chain to the compiled blocks the dispatcher linked (static
- *   successors, the jalr inline cache, the return-address stack) while the
- *   budget covers the next block and no stop is requested.
+ * - Exits chain to the compiled blocks the dispatcher linked: static
+ *   successors through direct jumps kept patched by jit_link_patch(), jalr
+ *   through the inline cache, the return-address stack and the jump
+ *   cache. Every block's entry checks the budget and stop requests.
  */
 #include "jit_internal.h"
 #include "../isa.h"
