@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define JIT_DEFAULT_THRESHOLD 50u
@@ -1092,11 +1093,19 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     /* Register caching: the most used guest registers (at least twice) go
      * to cache_regs for the whole block. */
     unsigned uses[33] = { 0 };
+    uint32_t xdest[256 / 32] = { 0 }; /* instruction i writes an x register */
     for (unsigned i = 0; i < k; i++) {
         const struct jit_insn *in = &insns[i];
-        uses[in->rs1]++;
-        uses[in->rs2]++;
-        uses[in->rd]++;
+        if (in->id == RV_ILLEGAL) continue;
+        /* The row's operands say which fields name x registers ('d', 's',
+         * 't'); the others name f registers or hold immediate bits. */
+        const char *ops = rv_insns[in->id].operands;
+        if (strchr(ops, 's')) uses[in->rs1]++;
+        if (strchr(ops, 't')) uses[in->rs2]++;
+        if (ops[0] == 'd') {
+            uses[in->rd]++;
+            xdest[i / 32] |= 1u << (i % 32);
+        }
     }
     memset(c.host, -1, sizeof c.host);
     for (unsigned r = 0; r < N_CACHE; r++) {
@@ -1107,7 +1116,8 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         c.host[best] = (int8_t)cache_regs[r];
     }
     for (unsigned i = 0; i < k; i++)
-        if (insns[i].rd < 32 && c.host[insns[i].rd] >= 0) c.wmask |= 1u << insns[i].rd;
+        if ((xdest[i / 32] >> (i % 32) & 1) && insns[i].rd < 32 && c.host[insns[i].rd] >= 0)
+            c.wmask |= 1u << insns[i].rd;
     reload_all(&c);
     c.loop_top = e->len;
     if (block_cb.fn) emit_callback(&c, block_cb, insns[0].pc, 0);
