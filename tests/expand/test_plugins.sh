@@ -15,11 +15,11 @@
 #   - plugin_all: each kind fires; icounts are monotonic per thread, agree
 #     with the registers and with each other.
 #   test_plugins.sh REPRISE PLUGIN_ALL ARGS_DIGEST GUEST_CALLS HELLO_STATIC BENCH_CALLS
-#                   PIPE_THREADS SIGNALS
+#                   PIPE_THREADS SIGNALS GUEST_WAIT
 set -u
 reprise=$(realpath "$1") allp=$(realpath "$2") digest=$(realpath "$3")
 guest=$(realpath "$4") hello=$(realpath "$5") bcalls=$(realpath "$6")
-threaded=$(realpath "$7") signals=$(realpath "$8")
+threaded=$(realpath "$7") signals=$(realpath "$8") waiter=$(realpath "$9")
 . "$(dirname "$(realpath "$0")")/lib.sh"
 # insn_exec is a view: joined on icount it is scanned per row. Materialize it.
 materialize() { q "$1" 'create table ie as select * from insn_exec; create index ie_icount on ie (icount)'; }
@@ -450,5 +450,25 @@ for r in t s g; do
     same "engines: $r.rpr traces equal" "$(cmp eng_${r}_interp.txt eng_${r}_jit.txt 2>&1)" ""
 done
 check "expand --engine bogus refused" 2 "$reprise" expand --engine bogus t.rpr -o x.db
+
+# ---- a wait completed outside the vm ----
+# guest_wait's poll times out while its thread is not running: the
+# personality retires the ecall itself (lx_observer.retire). Its
+# instruction is still traced: block executions add up to the replay, the
+# instruction callbacks that retired too, and the poll returns 0.
+"$reprise" record -o w.rpr "$waiter" > w.out 2>/dev/null || bad "record guest_wait"
+wn=$(replayed w.rpr)
+check "expand guest_wait" 0 "$reprise" expand w.rpr -o wait.db -p insn -p syscall
+same "wait: block executions = the replay's instructions" \
+    "$(q wait.db 'select sum(n_insns) from block_exec')" "$wn"
+same "wait: the poll timed out" "$(q wait.db "select count(*) from syscall where name = 'ppoll' and ret = 0")" "1"
+# plugin_all over 200 000 instructions around the poll's completion.
+wf=$(($(q wait.db "select end_icount from syscall where name = 'ppoll'") - 100000))
+check "expand guest_wait, plugin_all" 0 "$reprise" expand w.rpr -o waitall.db \
+    --from $wf --to $((wf + 200000)) -p "$allp"
+same "wait: plugin_all's blocks and retired callbacks = the window's instructions" \
+    "$(q waitall.db "select (select sum(b) from all_event where kind = 'block'),
+                           (select count(distinct icount) from all_event where kind = 'insn')")" \
+    "200000|200000"
 
 finish
