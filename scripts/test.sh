@@ -31,4 +31,5 @@ tests/expand/test_expand.sh build-asan/cli/reprise build/samples/hello-static \
   build-asan/tests/expand/badver.so build/samples/pipe_threads
 tests/expand/test_plugins.sh build-asan/cli/reprise build-asan/tests/expand/plugin_all.so \
   build/tests/expand/args_digest build/tests/expand/guest_calls build/samples/hello-static \
-  build/samples/bench_calls build/samples/pipe_threads build/samples/signals
+  build/samples/bench_calls build/samples/pipe_threads build/samples/signals \
+  build/tests/expand/guest_wait
