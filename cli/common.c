@@ -148,7 +148,11 @@ int cli_engine_setup(const char *cmd, const char *arg, bool stats)
         if (!strcmp(arg, "auto")) ec.engine = VM_ENGINE_AUTO;
         else if (!strcmp(arg, "interp")) ec.engine = VM_ENGINE_INTERP;
         else if (!strcmp(arg, "jit")) ec.engine = VM_ENGINE_JIT;
-        else {
+        else if (!strcmp(arg, "jit-uncounted") && !strcmp(cmd, "run")) {
+            /* bench/run's measure of what exact counting costs (vm.h) */
+            ec.engine = VM_ENGINE_JIT;
+            ec.jit_uncounted = true;
+        } else {
             cli_error(cmd, "%s: unknown engine '%s' (expected interp, jit or auto)", src, arg);
             return CLI_USAGE;
         }

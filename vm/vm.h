@@ -107,6 +107,12 @@ struct vm_engine_config {
     vm_prof_clock_fn prof_clock;  /* NULL: compile time reads as 0 */
     unsigned jit_cache_kib;       /* host code cache size in KiB, flushed whole when
                                      full; 0 means 65536 (64 MiB) */
+    /* Measurement only (bench/run reports what exact counting costs):
+     * compiled blocks neither count their instructions nor check the
+     * budget, so instruction counts, budgets and exact stops are wrong.
+     * Set only by `reprise run --engine jit-uncounted`; never with a
+     * recording. */
+    bool jit_uncounted;
 };
 
 struct vm_config {

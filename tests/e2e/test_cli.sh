@@ -84,6 +84,9 @@ check "run --engine interp" 0 "$reprise" run --engine interp --stats "$static_sa
 if grep -q "jit:" "$tmp/err"; then fail=$((fail+1)); echo "FAIL: --engine interp compiled blocks"; else pass=$((pass+1)); fi
 check "run --engine jit --stats" 0 "$reprise" run --engine jit --stats "$static_sample"
 expect_grep "jit stats" "jit: [1-9][0-9]* blocks compiled" "$tmp/err"
+check "run --engine jit-uncounted" 0 "$reprise" run --engine jit-uncounted "$static_sample"
+check "record refuses jit-uncounted" 2 "$reprise" record --engine jit-uncounted -o "$tmp/unc.rpr" "$static_sample"
+expect_grep "jit-uncounted named" "unknown engine 'jit-uncounted'" "$tmp/err"
 check "jit-dump" 0 "$reprise" run --engine jit --jit-dump "$tmp/dump" "$static_sample"
 expect_grep "jit-dump blocks" "^block 0x[0-9a-f]*: [0-9]* guest instructions" "$tmp/dump"
 expect_grep "jit-dump guest code" "^ *[0-9a-f]*:  ecall" "$tmp/dump"

@@ -388,18 +388,21 @@ static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
 {
     struct x86_buf *e = &c->e;
     uint32_t n = c->n;
-    x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n);
+    if (c->counted) x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n);
     if (pc == c->insns[0].pc) {
         /* A loop onto itself: no link to read. The block cannot have been
          * invalidated while running (its own stores leave it through the
          * SMC exit), so jumping back to its body is safe. */
-        x86_alu_ri(e, true, ALU_CMP, R15, (int32_t)n);
-        size_t f1 = x86_jcc_fwd(e, CC_B);
+        size_t f1 = 0;
+        if (c->counted) {
+            x86_alu_ri(e, true, ALU_CMP, R15, (int32_t)n);
+            f1 = x86_jcc_fwd(e, CC_B);
+        }
         x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
         size_t f2 = x86_jcc_fwd(e, CC_NE);
         /* Cached registers stay live around the loop. */
         x86_jmp_to(e, c->loop_top);
-        x86_patch_here(e, f1);
+        if (f1) x86_patch_here(e, f1);
         x86_patch_here(e, f2);
         exit_wb(c, pc, 0, code);
         return;
@@ -914,7 +917,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
             put(c, in, RAX);
         }
         writeback(c);
-        x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n); /* the block retired */
+        if (c->counted) x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n); /* the block retired */
         if (c->chain && c->tb->exit_kind == TB_EXIT_RET) {
             /* Return prediction, as the interpreter: the top of the
              * return-address stack names the calling block; if its return
@@ -1066,7 +1069,8 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     struct jit *j = vm->jit;
     struct slow slow[256];
     struct cc c = { .e = { .buf = j->tmp, .cap = JIT_MAX_BLOCK_CODE }, .insns = insns, .n = n,
-                    .slow = slow, .tb = tb, .chain = true, .jc = vm->jc };
+                    .slow = slow, .tb = tb, .chain = true, .jc = vm->jc,
+                    .counted = !vm->cfg.engine.jit_uncounted };
     struct x86_buf *e = &c.e;
 
     /* Prologue: callee-saved registers, the frame. */
@@ -1085,8 +1089,11 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
 
     /* Chained jumps enter here: the block must fit in the budget left
      * and no stop be pending, else the dispatcher resumes at it. */
-    x86_alu_ri(e, true, ALU_CMP, R15, (int32_t)n);
-    size_t bail1 = x86_jcc_fwd(e, CC_B);
+    size_t bail1 = 0;
+    if (c.counted) {
+        x86_alu_ri(e, true, ALU_CMP, R15, (int32_t)n);
+        bail1 = x86_jcc_fwd(e, CC_B);
+    }
     x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
     size_t bail2 = x86_jcc_fwd(e, CC_NE);
 
@@ -1153,7 +1160,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     }
     for (unsigned i = 0; i < ngroups; i++) emit_group_fallback(&c, &groups[i]);
     for (unsigned i = 0; i < c.nslow; i++) emit_slow(&c, &slow[i]);
-    x86_patch_here(e, bail1);
+    if (bail1) x86_patch_here(e, bail1);
     x86_patch_here(e, bail2);
     emit_exit(&c, insns[0].pc, 0, JIT_X_RESUME);
     if (!x86_ok(e)) {

@@ -78,6 +78,7 @@ struct cc {
     const struct jit_insn *insns;
     const struct vm_tb *tb;
     bool chain;          /* exits may go on to linked blocks */
+    bool counted;        /* count and check the budget (not jit_uncounted) */
     unsigned n;
     struct slow *slow;
     unsigned nslow;
