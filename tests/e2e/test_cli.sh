@@ -87,6 +87,12 @@ expect_grep "jit stats" "jit: [1-9][0-9]* blocks compiled" "$tmp/err"
 check "run --engine jit-uncounted" 0 "$reprise" run --engine jit-uncounted "$static_sample"
 check "record refuses jit-uncounted" 2 "$reprise" record --engine jit-uncounted -o "$tmp/unc.rpr" "$static_sample"
 expect_grep "jit-uncounted named" "unknown engine 'jit-uncounted'" "$tmp/err"
+check "debug: bad --engine" 2 "$reprise" debug --engine turbo "$tmp/unc.rpr"
+expect_grep "debug: bad engine named" "debug: --engine: unknown engine 'turbo'" "$tmp/err"
+check "expand --help" 0 "$reprise" expand --help
+expect_grep "expand --help lists --engine" "--engine E" "$tmp/out"
+check "debug --help" 0 "$reprise" debug --help
+expect_grep "debug --help lists --engine" "--engine E" "$tmp/out"
 check "jit-dump" 0 "$reprise" run --engine jit --jit-dump "$tmp/dump" "$static_sample"
 expect_grep "jit-dump blocks" "^block 0x[0-9a-f]*: [0-9]* guest instructions" "$tmp/dump"
 expect_grep "jit-dump guest code" "^ *[0-9a-f]*:  ecall" "$tmp/dump"
