@@ -1,12 +1,19 @@
 /*
  * mem.c - guest memory: the reserved host region, page permissions, the
  * slow paths of guest accesses, and copies for the platform layer.
+ *
+ * The host mapping of every guest page allows exactly the loads and
+ * stores the guest may make there (host_prot), so that compiled code can
+ * leave those checks to the host MMU (docs/jit.md, "Memory"). The copies
+ * made for the loader and the debugger, which act with the kernel's
+ * rights, raise the host protection around the copy (host_open).
  */
 #include "vm_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 static int range_ok(const struct vm *vm, uint64_t addr, uint64_t len)
@@ -48,10 +55,69 @@ void vm_mem_fini(struct vm_mem *m)
     m->host = m->pf = NULL;
 }
 
+/* Page flags for VM_PROT_* bits. A writable page is also readable: RISC-V
+ * page tables reserve write-without-read (privileged ISA, 4.3.1), and Linux
+ * maps PROT_WRITE alone readable on riscv. */
 static unsigned pf_of_prot(unsigned prot)
 {
+    if (prot & VM_PROT_WRITE) prot |= VM_PROT_READ;
     return PF_MAPPED | ((prot & VM_PROT_READ) ? PF_R : 0) | ((prot & VM_PROT_WRITE) ? PF_W : 0) |
            ((prot & VM_PROT_EXEC) ? PF_X : 0);
+}
+
+/* The host protection of a guest page with flags f: guest loads and
+ * stores may do there exactly what the host allows. PF_CODE is not
+ * reflected (stores check it themselves), so C code may write every
+ * guest-writable page. */
+static int host_prot(unsigned f)
+{
+    if (!(f & PF_R)) return PROT_NONE;
+    return (f & PF_W) ? PROT_READ | PROT_WRITE : PROT_READ;
+}
+
+/* Gives pages [first, first+n) the host protection of their flags, run by
+ * run. A failure would leave the host allowing guest accesses that must
+ * fault, which compiled code relies on never happening: it ends the
+ * process (the kernel refuses only when out of memory for mappings). */
+static void host_sync(struct vm *vm, uint64_t first, uint64_t n)
+{
+    for (uint64_t i = 0; i < n;) {
+        int prot = host_prot(vm->mem.pf[first + i]);
+        uint64_t j = i + 1;
+        while (j < n && host_prot(vm->mem.pf[first + j]) == prot) j++;
+        if (mprotect(vm->mem.host + ((first + i) << VM_PAGE_SHIFT), (j - i) << VM_PAGE_SHIFT, prot)) {
+            fprintf(stderr, "reprise: cannot restore the protection of guest memory: %s\n",
+                    strerror(errno));
+            abort();
+        }
+        i = j;
+    }
+}
+
+/* Before a copy with the kernel's rights (vm_peek, vm_poke, the
+ * translator's fetch from execute-only pages): makes the pages of
+ * [a, a+len) (mapped, len > 0) host-readable, and writable if `write`,
+ * where their guest rights are less. Returns whether it changed any
+ * protection (then host_close must follow the copy), or -1 if the host
+ * refused. */
+static int host_open(struct vm *vm, uint64_t a, uint64_t len, bool write)
+{
+    int want = write ? PROT_READ | PROT_WRITE : PROT_READ;
+    uint64_t first = a >> VM_PAGE_SHIFT, last = (a + len - 1) >> VM_PAGE_SHIFT;
+    bool need = false;
+    for (uint64_t p = first; p <= last && !need; p++)
+        need = (host_prot(vm->mem.pf[p]) & want) != want;
+    if (!need) return 0;
+    if (mprotect(vm->mem.host + (first << VM_PAGE_SHIFT), (last - first + 1) << VM_PAGE_SHIFT,
+                 PROT_READ | PROT_WRITE))
+        return -1;
+    return 1;
+}
+
+static void host_close(struct vm *vm, uint64_t a, uint64_t len)
+{
+    uint64_t first = a >> VM_PAGE_SHIFT, last = (a + len - 1) >> VM_PAGE_SHIFT;
+    host_sync(vm, first, last - first + 1);
 }
 
 uint64_t vm_addr_limit(const struct vm *vm) { return vm->mem.size; }
@@ -61,12 +127,12 @@ int vm_map(struct vm *vm, uint64_t addr, uint64_t len, unsigned prot)
     if (!range_ok(vm, addr, len) || (prot & ~7u)) return -EINVAL;
     vm_tb_invalidate_range(vm, addr, addr + len, NULL);
     /* A fresh private anonymous mapping gives zero-filled pages and drops the
-     * old contents, exactly what a new guest mapping needs. Guest rights are
-     * enforced through pf[], so the host side is always read-write. */
-    void *p = mmap(vm->mem.host + addr, len, PROT_READ | PROT_WRITE,
+     * old contents, exactly what a new guest mapping needs. */
+    unsigned f = pf_of_prot(prot);
+    void *p = mmap(vm->mem.host + addr, len, host_prot(f),
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return -ENOMEM;
-    memset(vm->mem.pf + (addr >> VM_PAGE_SHIFT), (int)pf_of_prot(prot), len >> VM_PAGE_SHIFT);
+    memset(vm->mem.pf + (addr >> VM_PAGE_SHIFT), (int)f, len >> VM_PAGE_SHIFT);
     return 0;
 }
 
@@ -91,7 +157,9 @@ int vm_protect(struct vm *vm, uint64_t addr, uint64_t len, unsigned prot)
      * code from a page that loses X must not run, and a page that gains W
      * must trap stores again if it is retranslated. */
     vm_tb_invalidate_range(vm, addr, addr + len, NULL);
-    memset(vm->mem.pf + first, (int)pf_of_prot(prot), n);
+    unsigned f = pf_of_prot(prot);
+    if (mprotect(vm->mem.host + addr, len, host_prot(f))) return -ENOMEM;
+    memset(vm->mem.pf + first, (int)f, n);
     return 0;
 }
 
@@ -131,7 +199,11 @@ int vm_read(struct vm *vm, uint64_t addr, void *buf, size_t len)
 int vm_peek(struct vm *vm, uint64_t addr, void *buf, size_t len)
 {
     if (!pages_have(vm, addr, len, PF_MAPPED)) return -EFAULT;
-    if (len) memcpy(buf, vm->mem.host + addr, len);
+    if (!len) return 0;
+    int opened = host_open(vm, addr, len, false);
+    if (opened < 0) return -EFAULT;
+    memcpy(buf, vm->mem.host + addr, len);
+    if (opened) host_close(vm, addr, len);
     return 0;
 }
 
@@ -139,7 +211,10 @@ static int write_common(struct vm *vm, uint64_t addr, const void *buf, size_t le
 {
     if (!pages_have(vm, addr, len, need)) return -EFAULT;
     if (!len) return 0;
+    int opened = host_open(vm, addr, len, true);
+    if (opened < 0) return -EFAULT;
     memcpy(vm->mem.host + addr, buf, len);
+    if (opened) host_close(vm, addr, len);
     if (any_code(vm, addr, len)) vm_tb_invalidate_range(vm, addr, addr + len, NULL);
     return 0;
 }
@@ -182,7 +257,8 @@ uint8_t *vm_mem_rmw(struct vm *vm, uint64_t a, unsigned size, const struct vm_tb
 
 void *vm_host_ptr(struct vm *vm, uint64_t addr, size_t len, unsigned prot)
 {
-    unsigned need = PF_MAPPED | ((prot & VM_PROT_READ) ? PF_R : 0) |
+    /* Pages the guest may not read are not readable on the host either. */
+    unsigned need = PF_MAPPED | PF_R |
                     ((prot & VM_PROT_WRITE) ? PF_W : 0) | ((prot & VM_PROT_EXEC) ? PF_X : 0);
     if (!len || !pages_have(vm, addr, len, need)) return NULL;
     return vm->mem.host + addr;

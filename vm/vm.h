@@ -143,7 +143,8 @@ void vm_destroy(struct vm *vm);
 uint64_t vm_addr_limit(const struct vm *vm);
 
 /* Maps [addr, addr+len) as new zero-filled memory with `prot` (enum
- * vm_prot bits), replacing whatever was there. addr and len must be page
+ * vm_prot bits; VM_PROT_WRITE implies VM_PROT_READ, as in RISC-V page
+ * tables), replacing whatever was there. addr and len must be page
  * aligned and the range inside the address space: else -EINVAL. */
 int vm_map(struct vm *vm, uint64_t addr, uint64_t len, unsigned prot);
 /* Unmaps [addr, addr+len): later guest accesses fault. -EINVAL as vm_map. */
@@ -164,8 +165,9 @@ int vm_write(struct vm *vm, uint64_t addr, const void *buf, size_t len);
 int vm_peek(struct vm *vm, uint64_t addr, void *buf, size_t len);
 int vm_poke(struct vm *vm, uint64_t addr, const void *buf, size_t len);
 
-/* Host address of guest range [addr, addr+len) if every page of it has all
- * the rights in `prot` (VM_PROT_* bits; 0 means mapped), else NULL. Valid
+/* Host address of guest range [addr, addr+len) if every page of it is
+ * readable and has all the rights in `prot` (VM_PROT_* bits), else NULL
+ * (the host cannot read pages the guest may not read: use vm_peek). Valid
  * until the range is unmapped. For letting the host kernel read or fill
  * guest buffers directly; after writing through it, call vm_code_written().
  * len 0 gives NULL. */

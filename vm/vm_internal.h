@@ -23,8 +23,10 @@ enum { PF_R = 1, PF_W = 2, PF_X = 4, PF_MAPPED = 8, PF_CODE = 16 };
 
 /* Guest memory: guest address a lives at host address host + a. The whole
  * range [host, host + size) is reserved at creation; pages the guest has not
- * mapped stay PROT_NONE on the host too, and pf[] is checked before every
- * access, so a guest access can never leave the reservation. */
+ * mapped stay PROT_NONE on the host too. Every access is checked against
+ * the size, so a guest access can never leave the reservation; the rights
+ * are in pf[] and, for loads and stores, in the host mapping too (mem.c),
+ * which compiled code relies on. */
 struct vm_mem {
     uint8_t *host;
     uint64_t size;     /* bytes, 2^addr_bits */

@@ -20,13 +20,17 @@
  *
  * Seeded: a failure prints the seed; JIT_TEST_SEED=N reruns it.
  */
+#include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "cpu.h"
@@ -467,7 +471,7 @@ static void test_blocks(void **state)
     pair_close(&p);
 }
 
-enum { T0 = 5, T1 = 6, T2 = 7, S0 = 8 };
+enum { T0 = 5, T1 = 6, T2 = 7, S0 = 8, T3 = 28 };
 static uint32_t I_(unsigned id, unsigned rd, unsigned rs1, int32_t imm)
 {
     return rv_insns[id].match | rd << 7 | rs1 << 15 | ((uint32_t)imm & 0xfff) << 20;
@@ -908,6 +912,99 @@ static void test_fault_mid_block(void **state)
     pair_close(&p);
 }
 
+/* Compiled loads and stores leave the page-rights check to the host MMU
+ * (vm/mem.c mirrors the guest's rights, the fault handler resumes in the
+ * access's slow path): the rights must follow every vm_protect, also of
+ * code compiled before it, and a mapped page without rights refuses
+ * loads. A loop loading then storing through t0 runs after each change. */
+static void test_rights_change(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    uint32_t code[] = {
+        I_(RV_ld, T1, T0, 0),         /* 0 */
+        S_(RV_sd, T0, T1, 8),         /* 4 */
+        I_(RV_addi, T2, T2, 1),       /* 8 */
+        B_(RV_bne, T2, S0, -12),      /* 12 */
+        I_(RV_lw, T1, T3, 0),         /* 16: misaligned, across two pages */
+        EBREAK,                       /* 20 */
+    };
+    uint64_t x[32] = { 0 };
+    x[T0] = DATA;
+    x[S0] = 100;
+    x[T3] = DATA + 0xffe;
+    static const struct { unsigned prot; unsigned cause; uint64_t pc; } steps[] = {
+        { VM_PROT_READ | VM_PROT_WRITE, 0, CODE + 20 },
+        { VM_PROT_READ, RV_EXC_STORE_PAGE_FAULT, CODE + 4 },
+        { VM_PROT_NONE, RV_EXC_LOAD_PAGE_FAULT, CODE },
+        { VM_PROT_WRITE, 0, CODE + 20 },  /* writable implies readable */
+        { VM_PROT_EXEC, RV_EXC_LOAD_PAGE_FAULT, CODE },
+        { VM_PROT_READ | VM_PROT_WRITE, 0, CODE + 20 },
+    };
+    pair_load(&p, code, sizeof code, x);
+    pair_step(&p, 100000, "rights: compile"); /* every block compiled and run */
+    for (unsigned k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(vm_protect(p.vm[i], DATA, 0x1000, steps[k].prot), 0);
+            memcpy(p.cpu[i]->x, x, sizeof x);
+            p.cpu[i]->pc = CODE;
+        }
+        struct vm_exit ex[2];
+        for (int i = 0; i < 2; i++) assert_int_equal(vm_run(p.cpu[i], 100000, &ex[i]), 0);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(ex[i].cause, steps[k].cause ? steps[k].cause : RV_EXC_BREAKPOINT);
+            assert_int_equal(ex[i].pc, steps[k].pc);
+            if (steps[k].cause) assert_int_equal(ex[i].tval, steps[k].pc == CODE ? DATA : DATA + 8);
+            assert_int_equal(p.cpu[i]->x[T2], steps[k].cause ? 0 : 100);
+        }
+        uint8_t b[2][16];
+        for (int i = 0; i < 2; i++) assert_int_equal(vm_peek(p.vm[i], DATA, b[i], sizeof b[i]), 0);
+        assert_memory_equal(b[0], b[1], sizeof b[0]);
+    }
+    /* A page the guest may not read: only the kernel's copies reach it. */
+    uint8_t w[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, r[8];
+    assert_int_equal(vm_protect(p.vm[1], DATA, 0x1000, VM_PROT_NONE), 0);
+    assert_null(vm_host_ptr(p.vm[1], DATA, 8, VM_PROT_NONE));
+    assert_int_equal(vm_read(p.vm[1], DATA, r, 8), -EFAULT);
+    assert_int_equal(vm_poke(p.vm[1], DATA, w, 8), 0);
+    assert_int_equal(vm_peek(p.vm[1], DATA, r, 8), 0);
+    assert_memory_equal(r, w, 8);
+    memcpy(p.cpu[1]->x, x, sizeof x);
+    p.cpu[1]->pc = CODE;
+    struct vm_exit ex;
+    assert_int_equal(vm_run(p.cpu[1], 100000, &ex), 0);
+    assert_int_equal(ex.cause, RV_EXC_LOAD_PAGE_FAULT); /* still refused after the copies */
+    pair_close(&p);
+}
+
+/* A fault that is no guest access of compiled code (a bug in reprise)
+ * still ends the process with SIGSEGV once the JIT's handler is installed,
+ * instead of being taken for a guest fault or repeating forever. */
+static void test_foreign_fault(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        struct pair p;
+        pair_open(&p, 0);
+        uint32_t code[] = { I_(RV_ld, T1, T0, 0), EBREAK };
+        uint64_t x[32] = { 0 };
+        x[T0] = DATA;
+        pair_load(&p, code, sizeof code, x);
+        pair_step(&p, 100, "foreign fault");
+        volatile int *volatile bad = (volatile int *)(uintptr_t)16;
+        *bad = 1;
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGSEGV);
+}
+
 /* A code cache far too small for the program: it is flushed again and
  * again, always between blocks, and results do not change. */
 static void test_cache_flush(void **state)
@@ -961,6 +1058,8 @@ int main(void)
         cmocka_unit_test(test_indirect_calls),
         cmocka_unit_test(test_instret),
         cmocka_unit_test(test_cache_flush),
+        cmocka_unit_test(test_rights_change),
+        cmocka_unit_test(test_foreign_fault),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -395,7 +395,10 @@ uint64_t lx_state_digest(struct lx_proc *p)
             if (prot < 0) continue;
             uint64_t head[2] = { a, (uint64_t)prot };
             XXH3_64bits_update(st, head, sizeof head);
+            /* Pages the guest may not read have no host pointer. */
             const void *h = vm_host_ptr(p->vm, a, VM_PAGE_SIZE, 0);
+            uint8_t page[VM_PAGE_SIZE];
+            if (!h && !vm_peek(p->vm, a, page, VM_PAGE_SIZE)) h = page;
             if (h) XXH3_64bits_update(st, h, VM_PAGE_SIZE);
         }
     }

@@ -470,6 +470,14 @@ struct rv_fetched {
     uint64_t pc;
 };
 
+/* The parcel at executable address a. An execute-only page is not
+ * readable on the host (vm/mem.c), so it is read with the kernel's rights. */
+static void fetch16(struct vm *vm, uint64_t a, uint16_t *v)
+{
+    if (vm->mem.pf[a >> VM_PAGE_SHIFT] & PF_R) memcpy(v, vm->mem.host + a, 2);
+    else if (vm_peek(vm, a, v, 2)) *v = 0;
+}
+
 /* Fetches the instruction at pc. Returns 0, or -1 with *fault_addr set if
  * a byte of it is not executable. */
 static int fetch(struct vm *vm, uint64_t pc, struct rv_decoded *d, uint64_t *fault_addr)
@@ -480,7 +488,7 @@ static int fetch(struct vm *vm, uint64_t pc, struct rv_decoded *d, uint64_t *fau
         return -1;
     }
     uint16_t lo;
-    memcpy(&lo, m->host + pc, 2);
+    fetch16(vm, pc, &lo);
     uint32_t bits = lo;
     if (rv_insn_len(lo) == 4) {
         uint64_t hi_addr = pc + 2;
@@ -489,7 +497,7 @@ static int fetch(struct vm *vm, uint64_t pc, struct rv_decoded *d, uint64_t *fau
             return -1;
         }
         uint16_t hi;
-        memcpy(&hi, m->host + hi_addr, 2);
+        fetch16(vm, hi_addr, &hi);
         bits |= (uint32_t)hi << 16;
     }
     rv_decode(bits, d);
@@ -705,7 +713,7 @@ static int rv_jit_enter(struct vm_cpu *cpu, struct vm_tb *tb, uint64_t *budget)
     }
     uint64_t ic = cpu->icount;
     cpu->cur_tb = tb;
-    int x = ((jit_entry_fn)tb->jit_code)(cpu, vm->mem.host, vm->mem.pf, vm->mem.limit8, *budget);
+    int x = jit_run(vm, cpu, tb, *budget);
     cpu->exit_tb = (struct vm_tb *)cpu->cur_tb; /* compiled code may have chained on */
     cpu->cur_tb = NULL;
     *budget -= cpu->icount - ic;

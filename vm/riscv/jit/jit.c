@@ -10,11 +10,14 @@
  *   r8-r11: loaded at entry, written back before exits and helper calls,
  *   reloaded after. x0 is the constant zero.
  * - r12 = guest memory base (vm->mem.host); the page-flag table and
- *   vm->mem.limit8 are in the frame. A load or store checks, inline, what
- *   the interpreter's vm_mem_fast() checks (address range, page flags) and
- *   natural alignment; anything else goes to the interpreter's own slow
- *   paths (vm_mem_load_slow / vm_mem_store_slow) through a helper, so
- *   faults, page-crossing accesses and stores into code behave identically.
+ *   vm->mem.limit8 are in the frame. A load or store checks the address
+ *   range inline, a store also natural alignment and the page's CODE
+ *   flag; the page's rights are checked by the host MMU (vm/mem.c keeps
+ *   the host mapping as strict as the guest's rights), and a host fault
+ *   resumes at the access's slow path (on_segv, struct jit_fault).
+ *   Anything else goes to the interpreter's own slow paths
+ *   (vm_mem_load_slow / vm_mem_store_slow) through a helper, so faults,
+ *   page-crossing accesses and stores into code behave identically.
  * - Instruction counting: a frame slot = count + budget at entry, r15 =
  *   budget left at the start of the current block; cpu->icount is written
  *   (that slot - r15 +
@@ -31,10 +34,13 @@
 #include "../../vm_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 #define JIT_DEFAULT_THRESHOLD 50u
 #define JIT_DEFAULT_CACHE (64u << 20)   /* bytes of host code before a full flush */
@@ -72,10 +78,22 @@ void jit_configure(struct vm *vm)
 
 #if defined(__x86_64__)
 
+/* A compiled block as the fault handler finds it: its code and fault
+ * sites (sorted by `at`, in the block arena). */
+struct jit_blk {
+    const uint8_t *code;
+    uint32_t len, nfaults;
+    const struct jit_fault *faults;
+};
+
 struct jit {
     uint8_t *base;       /* code cache, mapped read+execute */
     size_t size, used;
     uint8_t *tmp;        /* emission buffer (read-write) */
+    /* Every block in the cache, in address order (the cache only grows
+     * until a flush empties it). */
+    struct jit_blk *blk;
+    size_t nblk, cap;
 };
 
 /* Bytes of the prologue every block starts with; a chained jump enters the
@@ -84,10 +102,100 @@ static size_t prologue_len;
 
 int jit_supports(unsigned id);
 
+/* ---- host faults of guest accesses ---- */
+
+/* The cache whose code this thread runs (jit_run), for the fault handler:
+ * a fault is synchronous, so it happens on the thread running the code. */
+static __thread struct jit *running;
+static struct sigaction old_segv;
+
+/* Where the code faulting at host address pc resumes, or NULL if pc is no
+ * guest access of a compiled block. Async-signal-safe: it reads only what
+ * the faulting thread itself writes, between blocks. */
+static const uint8_t *fault_resume(const struct jit *j, const uint8_t *pc)
+{
+    if (!j || pc < j->base || pc >= j->base + j->used) return NULL;
+    size_t lo = 0, hi = j->nblk;
+    while (lo < hi) { /* the last block starting at or before pc */
+        size_t mid = lo + (hi - lo) / 2;
+        if (j->blk[mid].code <= pc) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == 0) return NULL;
+    const struct jit_blk *b = &j->blk[lo - 1];
+    if (pc >= b->code + b->len) return NULL;
+    uint32_t at = (uint32_t)(pc - b->code);
+    size_t flo = 0, fhi = b->nfaults;
+    while (flo < fhi) {
+        size_t mid = flo + (fhi - flo) / 2;
+        if (b->faults[mid].at == at) return b->code + b->faults[mid].to;
+        if (b->faults[mid].at < at) flo = mid + 1;
+        else fhi = mid;
+    }
+    return NULL;
+}
+
+/* SIGSEGV: a guest access of compiled code that the host mapping refused
+ * goes on in its slow path, which raises the guest exception (or makes
+ * the access, for what the MMU cannot tell apart). Anything else is
+ * passed to the handler that was there before (a sanitizer's), or gets the
+ * default action when the instruction faults again. */
+static void on_segv(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    const uint8_t *to = fault_resume(running, (const uint8_t *)uc->uc_mcontext.gregs[REG_RIP]);
+    if (to) {
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)to;
+        return;
+    }
+    if ((old_segv.sa_flags & SA_SIGINFO) && old_segv.sa_sigaction) {
+        old_segv.sa_sigaction(sig, si, ucv);
+        return;
+    }
+    if (old_segv.sa_handler != SIG_DFL && old_segv.sa_handler != SIG_IGN) {
+        old_segv.sa_handler(sig);
+        return;
+    }
+    signal(SIGSEGV, SIG_DFL);
+}
+
+/* Installs on_segv unless it is the handler already. Called for every new
+ * code cache rather than once: whoever replaced it since (a test harness
+ * catching signals around each test) is then chained to. */
+static bool segv_install(void)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&lock);
+    struct sigaction cur, sa;
+    bool ok = sigaction(SIGSEGV, NULL, &cur) == 0;
+    if (ok && !((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_segv)) {
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_segv;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        old_segv = cur;
+        ok = sigaction(SIGSEGV, &sa, NULL) == 0;
+    }
+    pthread_mutex_unlock(&lock);
+    return ok;
+}
+
+int jit_run(struct vm *vm, struct vm_cpu *cpu, const struct vm_tb *tb, uint64_t budget)
+{
+    struct jit *prev = running;
+    running = vm->jit;
+    int x = ((jit_entry_fn)tb->jit_code)(cpu, vm->mem.host, vm->mem.pf, vm->mem.limit8, budget);
+    running = prev;
+    return x;
+}
+
 /* ---- the code cache ---- */
 
 static struct jit *cache_create(size_t size)
 {
+    /* Compiled code needs the fault handler (its loads are checked by the
+     * host MMU): without it, no cache and every block is interpreted. */
+    if (!segv_install()) return NULL;
     struct jit *j = calloc(1, sizeof *j);
     if (!j) return NULL;
     j->size = (size + 4095) & ~(size_t)4095;
@@ -109,6 +217,7 @@ void jit_cache_flush(struct vm *vm)
      * every block that pointed into the cache was dropped. */
     if (!vm->jit || !vm->jit->used) return;
     vm->jit->used = 0;
+    vm->jit->nblk = 0;
     vm->stats.jit_flushes++;
 }
 
@@ -118,6 +227,7 @@ void jit_cache_destroy(struct vm *vm)
     if (!j) return;
     munmap(j->base, j->size);
     free(j->tmp);
+    free(j->blk);
     free(j);
     vm->jit = NULL;
 }
@@ -449,27 +559,54 @@ void emit_addr(struct cc *c, const struct jit_insn *in)
     if (in->imm) x86_alu_ri(e, true, ALU_ADD, RSI, (int32_t)in->imm);
 }
 
-/* The inline part of vm_mem_fast(): jumps to the slow path unless
- * a <= limit8, the access is naturally aligned (so it stays in its page;
- * a misaligned one takes the slow path, which handles every access the
- * way the interpreter does) and (pf & mask) == want. Clobbers rax. */
-void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigned mask, unsigned want)
+/* rax = the page flags of the guest address in rsi (in range). */
+static void emit_page_flags(struct x86_buf *e)
 {
-    struct x86_buf *e = &c->e;
-    if (c->unchecked) return; /* see emit_group_check */
-    x86_alu_rm(e, true, ALU_CMP, RSI, SLOT_LIMIT);
-    s->patch[s->npatch++] = x86_jcc_fwd(e, CC_A);
-    if (size > 1) {
-        x86_test_ri(e, false, RSI, (int32_t)(size - 1));
-        s->patch[s->npatch++] = x86_jcc_fwd(e, CC_NE);
-    }
     x86_mov_rr(e, true, RAX, RSI);
     x86_shift_ri(e, true, SH_SHR, RAX, VM_PAGE_SHIFT);
     x86_alu_rm(e, true, ALU_ADD, RAX, SLOT_PF);
     x86_load(e, RAX, x86_m(RAX, 0), 1, false);
-    x86_alu_ri(e, false, ALU_AND, RAX, (int32_t)mask);
-    if (mask != want) x86_alu_ri(e, false, ALU_CMP, RAX, (int32_t)want);
-    s->patch[s->npatch++] = x86_jcc_fwd(e, mask == want ? CC_E : CC_NE);
+}
+
+/* What vm_mem_fast() checks, split between code and the host MMU: the
+ * address must be <= limit8 (so the access stays in the reservation), and
+ * the host mapping allows exactly the guest's loads and stores (vm/mem.c),
+ * so a load needs nothing more; the access faults on the host if the page
+ * refuses it, and the fault handler resumes at slow path s (jit_fault).
+ * Misaligned and page-crossing loads are done by the host too: both pages
+ * are checked by the MMU. A store must not write translated code
+ * unnoticed, so it also checks the page's CODE flag, after natural
+ * alignment (which keeps it in that page). Clobbers rax. */
+void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigned mask, unsigned want)
+{
+    struct x86_buf *e = &c->e;
+    (void)want;
+    if (!c->unchecked) { /* else see emit_group_check */
+        x86_alu_rm(e, true, ALU_CMP, RSI, SLOT_LIMIT);
+        s->patch[s->npatch++] = x86_jcc_fwd(e, CC_A);
+        if (mask & PF_CODE) {
+            if (size > 1) {
+                x86_test_ri(e, false, RSI, (int32_t)(size - 1));
+                s->patch[s->npatch++] = x86_jcc_fwd(e, CC_NE);
+            }
+            emit_page_flags(e);
+            x86_test_ri(e, false, RAX, PF_CODE);
+            s->patch[s->npatch++] = x86_jcc_fwd(e, CC_NE);
+        }
+    }
+    s->fault_at = e->len;
+    s->grouped = c->unchecked;
+}
+
+/* Records that a fault of the host instruction at code offset `at`
+ * resumes at offset `to`. */
+static void add_fault(struct cc *c, size_t at, size_t to)
+{
+    if (c->nfaults >= JIT_MAX_FAULTS) {
+        c->e.overflow = true;
+        return;
+    }
+    c->faults[c->nfaults++] = (struct jit_fault){ (uint32_t)at, (uint32_t)to };
 }
 
 void emit_call(struct x86_buf *e, const void *fn)
@@ -574,7 +711,7 @@ static bool emit_insn(struct cc *c, unsigned idx);
 
 /* Whether instruction i can belong to a group; *size = its access size,
  * *store = whether it writes memory. */
-static bool group_member(const struct jit_insn *in, unsigned *size, bool *store)
+static bool groupable(const struct jit_insn *in, unsigned *size, bool *store)
 {
     if (in->id == RV_ILLEGAL || in->mem_cb || in->exec_cb.fn || !in->rs1 || in->rs1 >= 32) return false;
     const struct tmpl *t = &tmpls[in->id];
@@ -593,12 +730,12 @@ static bool find_group(const struct cc *c, unsigned i, unsigned k, struct group 
     unsigned size;
     bool store;
     const struct jit_insn *in = c->insns;
-    if (!group_member(&in[i], &size, &store)) return false;
+    if (!groupable(&in[i], &size, &store)) return false;
     unsigned base = in[i].rs1, j = i;
     int64_t lo = in[i].imm, hi = in[i].imm + size;
     /* A member that loads into the base register ends the run. */
     bool base_written = in[i].rd == base && !store && tmpls[in[i].id].kind == T_LOAD;
-    while (!base_written && j + 1 < k && group_member(&in[j + 1], &size, &store) && in[j + 1].rs1 == base) {
+    while (!base_written && j + 1 < k && groupable(&in[j + 1], &size, &store) && in[j + 1].rs1 == base) {
         int64_t l = in[j + 1].imm < lo ? in[j + 1].imm : lo;
         int64_t h = in[j + 1].imm + size > hi ? in[j + 1].imm + (int64_t)size : hi;
         if (h - l > 512) break;
@@ -612,22 +749,22 @@ static bool find_group(const struct cc *c, unsigned i, unsigned k, struct group 
 }
 
 /* The check of group g: jumps to its fail offset (patched later) unless
- * the span is in range, inside one page, and the page allows every
- * access. Clobbers rax, rsi. */
+ * the span is in range and inside one page (the host MMU checks the
+ * page's rights, see emit_fast_check) and, if the group stores, the page
+ * holds no translated code. Clobbers rax, rsi. */
 static void emit_group_check(struct cc *c, struct group *g)
 {
     struct x86_buf *e = &c->e;
     const struct jit_insn *in = c->insns;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
-    unsigned mask = 0, want = 0;
+    bool stores = false;
     for (unsigned i = g->first; i <= g->last; i++) {
-        unsigned size;
-        bool store;
-        group_member(&in[i], &size, &store);
+        unsigned size = 0;
+        bool store = false;
+        groupable(&in[i], &size, &store);
         if (in[i].imm < lo) lo = in[i].imm;
         if (in[i].imm + (int64_t)size > hi) hi = in[i].imm + (int64_t)size;
-        mask |= store ? PF_W | PF_CODE : PF_R;
-        want |= store ? PF_W : PF_R;
+        stores |= store;
     }
     get(c, true, RSI, in[g->first].rs1);
     if (lo) x86_alu_ri(e, true, ALU_ADD, RSI, (int32_t)lo);
@@ -637,24 +774,31 @@ static void emit_group_check(struct cc *c, struct group *g)
     x86_mov_rr(e, false, RAX, RSI);
     x86_alu_ri(e, false, ALU_AND, RAX, (int32_t)VM_PAGE_MASK);
     x86_alu_ri(e, false, ALU_CMP, RAX, (int32_t)(VM_PAGE_SIZE - (hi - lo)));
-    size_t f2 = x86_jcc_fwd(e, CC_A);
-    x86_mov_rr(e, true, RAX, RSI);
-    x86_shift_ri(e, true, SH_SHR, RAX, VM_PAGE_SHIFT);
-    x86_alu_rm(e, true, ALU_ADD, RAX, SLOT_PF);
-    x86_load(e, RAX, x86_m(RAX, 0), 1, false);
-    x86_alu_ri(e, false, ALU_AND, RAX, (int32_t)mask);
-    x86_alu_ri(e, false, ALU_CMP, RAX, (int32_t)want);
-    size_t f3 = x86_jcc_fwd(e, CC_NE);
+    size_t f2 = x86_jcc_fwd(e, CC_A), f3 = 0;
+    if (stores) {
+        emit_page_flags(e);
+        x86_test_ri(e, false, RAX, PF_CODE);
+        f3 = x86_jcc_fwd(e, CC_NE);
+    }
     g->fail[0] = f1, g->fail[1] = f2, g->fail[2] = f3;
 }
 
 /* The out-of-line run of group g with every access checked (after the
- * block's code, before the slow paths it adds). */
+ * block's code, before the slow paths it adds). A host fault of a member's
+ * unchecked access resumes here, at that member: the members before it
+ * have run, and must not run again (a store may have changed what an
+ * earlier load read). */
 static void emit_group_fallback(struct cc *c, const struct group *g)
 {
     struct x86_buf *e = &c->e;
-    for (unsigned q = 0; q < 3; q++) x86_patch_here(e, g->fail[q]);
-    for (unsigned i = g->first; i <= g->last; i++) emit_insn(c, i);
+    for (unsigned q = 0; q < 3; q++)
+        if (g->fail[q]) x86_patch_here(e, g->fail[q]);
+    for (unsigned i = g->first; i <= g->last; i++) {
+        for (unsigned k = 0; k < c->nslow; k++)
+            if (c->slow[k].grouped && c->slow[k].idx == i && c->slow[k].fault_at)
+                add_fault(c, c->slow[k].fault_at, e->len);
+        emit_insn(c, i);
+    }
     x86_jmp_to(e, g->join);
 }
 
@@ -983,8 +1127,9 @@ static void emit_slow(struct cc *c, struct slow *s)
 {
     struct x86_buf *e = &c->e;
     const struct jit_insn *in = &c->insns[s->idx];
-    if ((s->type == SLOW_LOAD || s->type == SLOW_STORE) && !s->npatch) return; /* unreachable */
+    if ((s->type == SLOW_LOAD || s->type == SLOW_STORE) && s->grouped) return; /* see fallback */
     for (unsigned i = 0; i < s->npatch; i++) x86_patch_here(e, s->patch[i]);
+    if ((s->type == SLOW_LOAD || s->type == SLOW_STORE) && s->fault_at) add_fault(c, s->fault_at, e->len);
     if (s->type == SLOW_FP) {
         jit_fp_emit_slow(c, s);
         return;
@@ -1031,6 +1176,12 @@ static void emit_slow(struct cc *c, struct slow *s)
     }
 }
 
+static int by_at(const void *a, const void *b)
+{
+    uint32_t x = ((const struct jit_fault *)a)->at, y = ((const struct jit_fault *)b)->at;
+    return (x > y) - (x < y);
+}
+
 enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_insn *insns,
                             unsigned n, uint64_t end_pc, struct jit_callback block_cb)
 {
@@ -1068,9 +1219,10 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     }
     struct jit *j = vm->jit;
     struct slow slow[256];
+    struct jit_fault faults[JIT_MAX_FAULTS];
     struct cc c = { .e = { .buf = j->tmp, .cap = JIT_MAX_BLOCK_CODE }, .insns = insns, .n = n,
                     .slow = slow, .tb = tb, .chain = true, .jc = vm->jc,
-                    .counted = !vm->cfg.engine.jit_uncounted };
+                    .counted = !vm->cfg.engine.jit_uncounted, .faults = faults };
     struct x86_buf *e = &c.e;
 
     /* Prologue: callee-saved registers, the frame. */
@@ -1163,7 +1315,20 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     if (bail1) x86_patch_here(e, bail1);
     x86_patch_here(e, bail2);
     emit_exit(&c, insns[0].pc, 0, JIT_X_RESUME);
-    if (!x86_ok(e)) {
+    /* The fault sites go with the block (the arena lives until a flush,
+     * like the cache) and the block into the cache's address-ordered
+     * list; without room for them the block stays interpreted. */
+    struct jit_fault *fs = NULL;
+    if (x86_ok(e) && c.nfaults) {
+        qsort(faults, c.nfaults, sizeof *faults, by_at);
+        if ((fs = vm_tb_alloc(vm, c.nfaults * sizeof *fs))) memcpy(fs, faults, c.nfaults * sizeof *fs);
+    }
+    if (j->nblk == j->cap) {
+        size_t cap = j->cap ? 2 * j->cap : 256;
+        struct jit_blk *nb = realloc(j->blk, cap * sizeof *nb);
+        if (nb) j->blk = nb, j->cap = cap;
+    }
+    if (!x86_ok(e) || (c.nfaults && !fs) || j->nblk == j->cap) {
         tb->jit_failed = 1;
         return JIT_DECLINED;
     }
@@ -1175,6 +1340,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     }
     tb->jit_code = code;
     tb->jit_len = (uint32_t)e->len;
+    j->blk[j->nblk++] = (struct jit_blk){ code, (uint32_t)e->len, c.nfaults, fs };
     for (int slot = 0; slot < 2; slot++) {
         if (!c.link_jmp[slot]) continue;
         tb->link[slot].jmp = (uint8_t *)code + c.link_jmp[slot];
@@ -1213,6 +1379,11 @@ void vm_jit_foreach(struct vm *vm, void (*fn)(void *ctx, const struct vm_jit_blo
 }
 
 void jit_cache_flush(struct vm *vm) { (void)vm; }
+int jit_run(struct vm *vm, struct vm_cpu *cpu, const struct vm_tb *tb, uint64_t budget)
+{
+    (void)vm; (void)cpu; (void)tb; (void)budget;
+    return 0;
+}
 void jit_link_patch(struct vm_tb_link *l) { (void)l; }
 void jit_cache_destroy(struct vm *vm) { (void)vm; }
 int jit_supports(unsigned id) { (void)id; return 0; }

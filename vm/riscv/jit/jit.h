@@ -73,6 +73,12 @@ enum { JIT_H_OK, JIT_H_EXC, JIT_H_SMC };
 typedef int (*jit_entry_fn)(struct vm_cpu *cpu, uint8_t *host, const uint8_t *pf,
                             uint64_t limit8, uint64_t budget);
 
+/* Runs compiled block tb (tb->jit_code set) as jit_entry_fn describes,
+ * with the fault handler knowing which code cache runs on this thread: a
+ * guest access that the host mapping refuses (vm/mem.c) continues in the
+ * access's slow path. Returns the JIT_X_* exit. */
+int jit_run(struct vm *vm, struct vm_cpu *cpu, const struct vm_tb *tb, uint64_t budget);
+
 /* Sets vm->jit_hot from vm->cfg.engine and the process defaults. */
 void jit_configure(struct vm *vm);
 

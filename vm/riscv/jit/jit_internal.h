@@ -70,7 +70,21 @@ struct slow {
     size_t patch[12];
     unsigned npatch;
     size_t resume;
+    /* Loads and stores: the code offset of the host instruction making the
+     * guest access, which the host MMU may fault (0: none yet); grouped:
+     * it was emitted unchecked inside a group (its fault resumes in the
+     * group's fallback, not in this slow path). */
+    size_t fault_at;
+    bool grouped;
 };
+
+/* A host instruction of a block that may fault on a guest access (the
+ * host mapping refuses what the guest may not do, vm/mem.c) and where the
+ * block resumes then: code offsets. The resume code is the access's slow
+ * path, which does what the interpreter does (an exception with the exact
+ * pc, or the access after all). */
+struct jit_fault { uint32_t at, to; };
+#define JIT_MAX_FAULTS 512
 
 struct cc {
     struct x86_buf e;
@@ -96,6 +110,8 @@ struct cc {
     /* Set while the accesses of a checked group are emitted: the group
      * check covered them, emit_fast_check emits nothing. */
     bool unchecked;
+    struct jit_fault *faults; /* JIT_MAX_FAULTS */
+    unsigned nfaults;
 };
 
 /* ---- emitters of jit.c ---- */
@@ -112,7 +128,9 @@ void reload_all(struct cc *c);
 /* rsi = x[rs1] + imm, the guest address of a load or store. */
 void emit_addr(struct cc *c, const struct jit_insn *in);
 /* The inline part of vm_mem_fast() for the address in rsi: jumps to slow
- * path s unless the access may be done at guest_mem(). Clobbers rax. */
+ * path s unless the access may be done at guest_mem(), which must be the
+ * next instruction emitted (it is recorded as s's fault site: the host MMU
+ * checks the page's read and write rights). Clobbers rax. */
 void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigned mask, unsigned want);
 /* Calls fn (SysV ABI; clobbers the caller-saved registers). */
 void emit_call(struct x86_buf *e, const void *fn);
