@@ -912,6 +912,55 @@ static void test_fault_mid_block(void **state)
     pair_close(&p);
 }
 
+/* The registers kept in host registers across chained blocks (a5, a4,
+ * sp: jit.c, fixed_guest) written in one block and read in the next, a
+ * handler call (csrr instret, amoadd.d) between them that must see and may
+ * change them in memory, stops after random budgets at any block (each
+ * return to the dispatcher must store them), a faulting load at the end:
+ * the interpreter's registers, memory and counts at every stop. */
+static void test_fixed_registers(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    enum { SP = 2, A4 = 14, A5 = 15, A0 = 10 };
+    uint32_t amoadd = rv_insns[RV_amoadd_d].match | A4 << 7 | T1 << 15 | A5 << 20;
+    uint32_t instret = rv_insns[RV_csrrs].match | A0 << 7 | 0xc02u << 20;
+    uint32_t code[] = {
+        I_(RV_addi, A5, A5, 3),                                  /* 0: block 1 */
+        I_(RV_addi, SP, SP, -16),                                /* 4 */
+        rv_insns[RV_jal].match | (8u >> 1) << 21,                /* 8: jal x0, +8 */
+        EBREAK,                                                  /* 12: skipped */
+        rv_insns[RV_add].match | A4 << 7 | A5 << 15 | SP << 20,  /* 16: block 2 */
+        amoadd,                                                  /* 20: a4 = mem, mem += a5 */
+        instret,                                                 /* 24 */
+        S_(RV_sd, SP, A4, 8),                                    /* 28 */
+        I_(RV_addi, SP, SP, 16),                                 /* 32 */
+        I_(RV_addi, T2, T2, 1),                                  /* 36 */
+        B_(RV_bne, T2, T0, -40),                                 /* 40: back to 0 */
+        I_(RV_ld, A5, A4, 0),                                    /* 44: a4 is no address */
+        EBREAK,                                                  /* 48 */
+    };
+    uint64_t x[32] = { 0 };
+    x[T0] = 300;
+    x[T1] = DATA + 64;
+    x[SP] = DATA + 0x800;
+    for (int round = 0; round < 3; round++) {
+        pair_load(&p, code, sizeof code, x);
+        for (int guard = 0; guard < 20000 && p.cpu[0]->pc != CODE + 44; guard++)
+            pair_step(&p, 1 + rnd() % (round == 2 ? 3000 : 40), "fixed registers");
+        pair_step(&p, 10, "fixed registers: the fault");
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(p.cpu[i]->pc, CODE + 44);
+            assert_int_equal(p.cpu[i]->x[T2], 300);
+            assert_int_equal(p.cpu[i]->x[SP], DATA + 0x800);
+            assert_int_equal(p.cpu[i]->x[A5], x[A5] + 3 * 300);
+            assert_int_equal(p.cpu[i]->icount, 10 * 300);
+        }
+    }
+    pair_close(&p);
+}
+
 /* Compiled loads and stores leave the page-rights check to the host MMU
  * (vm/mem.c mirrors the guest's rights, the fault handler resumes in the
  * access's slow path): the rights must follow every vm_protect, also of
@@ -1058,6 +1107,7 @@ int main(void)
         cmocka_unit_test(test_indirect_calls),
         cmocka_unit_test(test_instret),
         cmocka_unit_test(test_cache_flush),
+        cmocka_unit_test(test_fixed_registers),
         cmocka_unit_test(test_rights_change),
         cmocka_unit_test(test_foreign_fault),
     };

@@ -5,10 +5,11 @@
  *
  * Design (docs/jit.md):
  * - Guest registers live in struct vm_cpu; rbx points 128 bytes into it so
- *   that x1..x31 are all reachable with 8-bit displacements. The block's
- *   most used guest registers (up to seven) are cached in rbp, r13, r14,
- *   r8-r11: loaded at entry, written back before exits and helper calls,
- *   reloaded after. x0 is the constant zero.
+ *   that x1..x31 are all reachable with 8-bit displacements. a5, a4 and
+ *   sp stay in rbp, r13, r14 while compiled code runs, across chained
+ *   jumps (fixed_guest); a block's other most used registers (up to four)
+ *   are cached in r8-r11: loaded at entry, written back before exits and
+ *   helper calls, reloaded after. x0 is the constant zero.
  * - r12 = guest memory base (vm->mem.host); the page-flag table and
  *   vm->mem.limit8 are in the frame. A load or store checks the address
  *   range inline, a store also natural alignment and the page's CODE
@@ -317,9 +318,22 @@ static const struct tmpl tmpls[RV_N_INSNS] = {
 
 int jit_supports(unsigned id) { return id == RV_ILLEGAL || (id < RV_N_INSNS && tmpls[id].kind); }
 
-/* Host registers that cache guest registers, most used first. rbp, r13
- * and r14 are callee-saved (helper calls preserve them), r8-r11 are not. */
-static const int cache_regs[] = { RBP, R13, R14, R8, R9, R10, R11 };
+/* Fixed registers: a5, a4 and sp live in rbp, r13 and r14 for as long as
+ * compiled code runs, across chained jumps; only the dispatcher's entry
+ * loads them and only returns to it (and helper calls) store them. gcc's
+ * RISC-V code uses a5 and a4 as its first temporaries and sp in every
+ * prologue and epilogue: in the bench_* samples they are the registers
+ * most often live across block boundaries (measured choices in
+ * docs/jit.md). */
+static const uint8_t fixed_guest[] = { 15, 14, 2 };
+static const int fixed_host[] = { RBP, R13, R14 };
+#define N_FIXED ((unsigned)(sizeof fixed_guest / sizeof fixed_guest[0]))
+static const uint32_t fixed_mask = 1u << 15 | 1u << 14 | 1u << 2;
+
+/* Host registers that cache a block's other most used guest registers,
+ * for the block only (loaded at its entry, written back at its exits).
+ * All four are caller-saved: helper calls are followed by reloads. */
+static const int cache_regs[] = { R8, R9, R10, R11 };
 #define N_CACHE ((unsigned)(sizeof cache_regs / sizeof cache_regs[0]))
 
 /* Callee-saved registers the blocks use (SysV ABI 3.2.1). */
@@ -375,10 +389,30 @@ void emit_exit(struct cc *c, uint64_t pc, uint32_t count, int code)
     emit_epilogue(e);
 }
 
+/* Before a helper call or a return to the dispatcher: the registers the
+ * block wrote, and the fixed ones (chained blocks before it may have
+ * written them). */
 void writeback(struct cc *c)
 {
+    uint32_t m = c->wmask | fixed_mask;
     for (unsigned g = 1; g < 32; g++)
-        if (c->host[g] >= 0 && (c->wmask >> g & 1)) x86_mov_mr(&c->e, true, XR(g), c->host[g]);
+        if (c->host[g] >= 0 && (m >> g & 1)) x86_mov_mr(&c->e, true, XR(g), c->host[g]);
+}
+
+/* Before a chained jump: the registers the next block loads itself (the
+ * fixed ones stay live in their host registers). */
+static void writeback_chain(struct cc *c)
+{
+    uint32_t m = c->wmask & ~fixed_mask;
+    for (unsigned g = 1; g < 32; g++)
+        if (c->host[g] >= 0 && (m >> g & 1)) x86_mov_mr(&c->e, true, XR(g), c->host[g]);
+}
+
+/* Stores the fixed registers (live in their host registers) before a
+ * return to the dispatcher that did not write them back. */
+static void store_fixed(struct cc *c)
+{
+    for (unsigned i = 0; i < N_FIXED; i++) x86_mov_mr(&c->e, true, XR(fixed_guest[i]), fixed_host[i]);
 }
 
 void reload_all(struct cc *c)
@@ -517,11 +551,12 @@ static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
         exit_wb(c, pc, 0, code);
         return;
     }
-    writeback(c);
+    writeback_chain(c);
     emit_ras_push(c);
     c->link_jmp[slot] = x86_jmp_fwd(e);
     x86_patch_here(e, c->link_jmp[slot]);
     c->link_unl[slot] = e->len;
+    store_fixed(c);
     /* Not chained: the dispatcher pushes a call's return itself. */
     if (c->tb->exit_kind == TB_EXIT_CALL)
         x86_alu_mi(e, false, ALU_SUB, x86_m(RBX, CPU_OFF(ras_top)), 1);
@@ -1060,7 +1095,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_mov_ri64(e, RAX, npc);
             put(c, in, RAX);
         }
-        writeback(c);
+        writeback_chain(c);
         if (c->counted) x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n); /* the block retired */
         if (c->chain && c->tb->exit_kind == TB_EXIT_RET) {
             /* Return prediction, as the interpreter: the top of the
@@ -1107,6 +1142,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_test_rr(e, true, RAX, RAX);
             emit_goto_candidate(c, x86_jcc_fwd(e, CC_E));
         }
+        store_fixed(c);
         emit_icount(e, 0);
         emit_cur_tb(c);
         x86_mov_ri64(e, RAX, JIT_X_JALR);
@@ -1237,6 +1273,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     x86_alu_ri(e, true, ALU_ADD, RBX, BIAS);
     x86_mov_rr(e, true, R12, RSI);
     x86_mov_rr(e, true, R15, R8);
+    for (unsigned i = 0; i < N_FIXED; i++) x86_mov_rm(e, true, fixed_host[i], XR(fixed_guest[i]));
     prologue_len = e->len; /* the same bytes for every block */
 
     /* Chained jumps enter here: the block must fit in the budget left
@@ -1267,6 +1304,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         }
     }
     memset(c.host, -1, sizeof c.host);
+    for (unsigned i = 0; i < N_FIXED; i++) c.host[fixed_guest[i]] = (int8_t)fixed_host[i];
     for (unsigned r = 0; r < N_CACHE; r++) {
         unsigned best = 0, most = 1; /* x0 is a constant, never cached */
         for (unsigned g = 1; g < 32; g++)
@@ -1277,7 +1315,8 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     for (unsigned i = 0; i < k; i++)
         if ((xdest[i / 32] >> (i % 32) & 1) && insns[i].rd < 32 && c.host[insns[i].rd] >= 0)
             c.wmask |= 1u << insns[i].rd;
-    reload_all(&c);
+    for (unsigned g = 1; g < 32; g++) /* the fixed ones are live already */
+        if (c.host[g] >= 0 && !(fixed_mask >> g & 1)) x86_mov_rm(e, true, c.host[g], XR(g));
     c.loop_top = e->len;
     if (block_cb.fn) emit_callback(&c, block_cb, insns[0].pc, 0);
 
@@ -1314,6 +1353,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     for (unsigned i = 0; i < c.nslow; i++) emit_slow(&c, &slow[i]);
     if (bail1) x86_patch_here(e, bail1);
     x86_patch_here(e, bail2);
+    store_fixed(&c);
     emit_exit(&c, insns[0].pc, 0, JIT_X_RESUME);
     /* The fault sites go with the block (the arena lives until a flush,
      * like the cache) and the block into the cache's address-ordered

@@ -96,10 +96,12 @@ struct cc {
     unsigned n;
     struct slow *slow;
     unsigned nslow;
-    /* Guest registers cached in host registers for the whole block: host[g]
-     * is the host register of x[g] or -1. Cached registers are loaded at
-     * block entry, written back (those the block writes: wmask) before
-     * every exit and helper call, and reloaded after a call. */
+    /* Guest registers in host registers: host[g] is the host register of
+     * x[g] or -1. The fixed ones (a5, a4, sp) are live in theirs whenever
+     * compiled code runs; the block's others are loaded at its entry.
+     * writeback() stores those the block writes (wmask) and the fixed ones
+     * before every helper call and return to the dispatcher; chained jumps
+     * store only the others; reload_all() reloads all after a call. */
     int8_t host[33];
     uint32_t wmask;
     size_t loop_top;     /* code offset after the entry loads */
@@ -120,8 +122,8 @@ struct cc {
 void get(struct cc *c, bool w, int dst, unsigned g);
 /* x[rd] = src (64 bits), unless rd is the x0 sink. */
 void put(struct cc *c, const struct jit_insn *in, int src);
-/* Cached guest registers the block writes go to struct vm_cpu (before a
- * call or an exit). */
+/* Cached guest registers the block writes, and the fixed ones, go to
+ * struct vm_cpu (before a call or a return to the dispatcher). */
 void writeback(struct cc *c);
 /* Cached guest registers are loaded from struct vm_cpu (after a call). */
 void reload_all(struct cc *c);
