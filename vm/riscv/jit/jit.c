@@ -543,11 +543,9 @@ static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
             f1 = x86_jcc_fwd(e, CC_B);
         }
         x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
-        size_t f2 = x86_jcc_fwd(e, CC_NE);
         /* Cached registers stay live around the loop. */
-        x86_jmp_to(e, c->loop_top);
+        x86_jcc_to(e, CC_E, c->loop_top);
         if (f1) x86_patch_here(e, f1);
-        x86_patch_here(e, f2);
         exit_wb(c, pc, 0, code);
         return;
     }
@@ -1090,7 +1088,6 @@ static bool emit_insn(struct cc *c, unsigned idx)
         get(c, true, RCX, in->rs1);
         if (imm) x86_alu_ri(e, true, ALU_ADD, RCX, imm);
         x86_alu_ri(e, true, ALU_AND, RCX, -2);
-        x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(pc)), RCX);
         if (in->rd != 32) {
             x86_mov_ri64(e, RAX, npc);
             put(c, in, RAX);
@@ -1142,6 +1139,8 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_test_rr(e, true, RAX, RAX);
             emit_goto_candidate(c, x86_jcc_fwd(e, CC_E));
         }
+        /* Only the dispatcher reads the target from cpu->pc (rcx kept it). */
+        x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(pc)), RCX);
         store_fixed(c);
         emit_icount(e, 0);
         emit_cur_tb(c);
