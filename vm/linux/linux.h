@@ -154,6 +154,9 @@ int lx_guest_poke(struct lx_proc *p, uint64_t addr, const void *buf, size_t len)
  * rights. Two executions with the same digest at the same point have the
  * same architectural state, to the hash's strength. */
 uint64_t lx_state_digest(struct lx_proc *p);
+/* Bytes of guest memory lx_state_digest hashes: the sizes of the process's
+ * mappings. */
+uint64_t lx_mapped_bytes(const struct lx_proc *p);
 /* Registers of a thread in a fixed, ISA-defined order (for RISC-V: x1-x31,
  * f0-f31, pc, fcsr), for recordings and divergence reports. Returns the
  * count written (at most max), 0 if there is no such live thread. */

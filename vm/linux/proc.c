@@ -371,6 +371,13 @@ int lx_guest_poke(struct lx_proc *p, uint64_t addr, const void *buf, size_t len)
     return 0;
 }
 
+uint64_t lx_mapped_bytes(const struct lx_proc *p)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < p->n_vmas; i++) n += p->vmas[i].end - p->vmas[i].start;
+    return n;
+}
+
 uint64_t lx_state_digest(struct lx_proc *p)
 {
     XXH3_state_t *st = XXH3_createState();
