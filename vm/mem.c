@@ -264,6 +264,17 @@ void *vm_host_ptr(struct vm *vm, uint64_t addr, size_t len, unsigned prot)
     return vm->mem.host + addr;
 }
 
+int vm_host_peek(struct vm *vm, uint64_t addr, size_t len, const void **p)
+{
+    if (!len || !pages_have(vm, addr, len, PF_MAPPED)) return -EFAULT;
+    int opened = host_open(vm, addr, len, false);
+    if (opened < 0) return -EFAULT;
+    *p = vm->mem.host + addr;
+    return opened;
+}
+
+void vm_host_release(struct vm *vm, uint64_t addr, size_t len) { host_close(vm, addr, len); }
+
 void vm_code_written(struct vm *vm, uint64_t addr, size_t len)
 {
     if (!len || addr >= vm->mem.size) return;

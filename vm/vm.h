@@ -172,6 +172,15 @@ int vm_poke(struct vm *vm, uint64_t addr, const void *buf, size_t len);
  * guest buffers directly; after writing through it, call vm_code_written().
  * len 0 gives NULL. */
 void *vm_host_ptr(struct vm *vm, uint64_t addr, size_t len, unsigned prot);
+/* Reads [addr, addr+len) (mapped pages, whatever their rights: the
+ * kernel's) in place: *p = its host address, readable until
+ * vm_host_release if the return is 1 (the host protection was raised for
+ * pages the guest may not read: release it before running the guest
+ * again), 0 if nothing needed raising; -EFAULT if a page is unmapped or
+ * the host refused. For reading large ranges, such as state digests, at
+ * one protection change per range instead of one per page (vm_peek). */
+int vm_host_peek(struct vm *vm, uint64_t addr, size_t len, const void **p);
+void vm_host_release(struct vm *vm, uint64_t addr, size_t len);
 /* Tells the vm that [addr, addr+len) was written behind its back (through
  * vm_host_ptr), so translations of those bytes are dropped. */
 void vm_code_written(struct vm *vm, uint64_t addr, size_t len);

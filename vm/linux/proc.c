@@ -397,16 +397,24 @@ uint64_t lx_state_digest(struct lx_proc *p)
     }
     for (size_t i = 0; i < p->n_vmas; i++) {
         const struct lx_vma *v = &p->vmas[i];
-        for (uint64_t a = v->start; a < v->end; a += VM_PAGE_SIZE) {
-            int prot = vm_page_prot(p->vm, a);
-            if (prot < 0) continue;
-            uint64_t head[2] = { a, (uint64_t)prot };
-            XXH3_64bits_update(st, head, sizeof head);
-            /* Pages the guest may not read have no host pointer. */
-            const void *h = vm_host_ptr(p->vm, a, VM_PAGE_SIZE, 0);
-            uint8_t page[VM_PAGE_SIZE];
-            if (!h && !vm_peek(p->vm, a, page, VM_PAGE_SIZE)) h = page;
-            if (h) XXH3_64bits_update(st, h, VM_PAGE_SIZE);
+        for (uint64_t a = v->start; a < v->end;) {
+            if (vm_page_prot(p->vm, a) < 0) {
+                a += VM_PAGE_SIZE;
+                continue;
+            }
+            /* A run of mapped pages, read in place: pages the guest may
+             * not read are made readable for the run, once. */
+            uint64_t end = a + VM_PAGE_SIZE;
+            while (end < v->end && vm_page_prot(p->vm, end) >= 0) end += VM_PAGE_SIZE;
+            const uint8_t *h = NULL;
+            uint64_t run = a;
+            int raised = vm_host_peek(p->vm, run, end - run, (const void **)&h);
+            for (; a < end; a += VM_PAGE_SIZE) {
+                uint64_t head[2] = { a, (uint64_t)vm_page_prot(p->vm, a) };
+                XXH3_64bits_update(st, head, sizeof head);
+                if (raised >= 0) XXH3_64bits_update(st, h + (a - run), VM_PAGE_SIZE);
+            }
+            if (raised > 0) vm_host_release(p->vm, run, end - run);
         }
     }
     uint64_t d = XXH3_64bits_digest(st);
