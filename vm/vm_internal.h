@@ -46,9 +46,10 @@ struct vm_tb_link {
     /* JIT (jit_link_patch() keeps these whenever `to` changes or the
      * target is compiled): the target's compiled entry or NULL; the rel32
      * field of the source block's compiled jump for this edge (NULL: none)
-     * and where that jump goes while the edge has no compiled target. */
+     * and where that jump goes while the edge has no compiled target;
+     * jmp_w: where the rel32 is written (the cache's writable view). */
     void *host;
-    uint8_t *jmp, *unlinked;
+    uint8_t *jmp, *unlinked, *jmp_w;
 };
 
 /* A translation block: a run of guest instructions decoded once, followed

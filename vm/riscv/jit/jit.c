@@ -25,6 +25,8 @@
  *   instructions retired in the block: n, idx for a fault at instruction
  *   idx, idx + 1 after a store that hit the block's own code) at every
  *   return to the dispatcher and before every handler call.
+ * - The code cache is a memfd mapped read+execute and, elsewhere,
+ *   read+write (W^X without mprotect); a forked child copies it.
  * - Exits chain to the compiled blocks the dispatcher linked: static
  *   successors through direct jumps kept patched by jit_link_patch(), jalr
  *   through the inline cache, the return-address stack and the jump
@@ -42,6 +44,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #define JIT_DEFAULT_THRESHOLD 50u
 #define JIT_DEFAULT_CACHE (64u << 20)   /* bytes of host code before a full flush */
@@ -89,8 +92,11 @@ struct jit_blk {
 
 struct jit {
     uint8_t *base;       /* code cache, mapped read+execute */
+    uint8_t *wbase;      /* the same memory mapped read+write elsewhere */
+    int fd;              /* the memory (memfd) */
     size_t size, used;
     uint8_t *tmp;        /* emission buffer (read-write) */
+    struct jit *next;    /* in the list of caches (fork_child) */
     /* Every block in the cache, in address order (the cache only grows
      * until a flush empties it). */
     struct jit_blk *blk;
@@ -192,23 +198,78 @@ int jit_run(struct vm *vm, struct vm_cpu *cpu, const struct vm_tb *tb, uint64_t 
 
 /* ---- the code cache ---- */
 
+/* The code lives in one memfd mapped twice: read+execute where it runs,
+ * read+write at another address where it is written (W^X without changing
+ * protections: an mprotect costs a TLB shootdown on every processor the
+ * process runs on, and compiling and linking made thousands). A fork would
+ * share the memory between the two processes, so the child copies every
+ * cache into a memfd of its own at the same addresses (fork_child). */
+static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct jit *caches;
+
+/* Maps size bytes of fd read+execute at rx (NULL: anywhere) and
+ * read+write anywhere. */
+static bool map_views(int fd, size_t size, uint8_t **rx, uint8_t **rw)
+{
+    void *x = mmap(*rx, size, PROT_READ | PROT_EXEC, MAP_SHARED | (*rx ? MAP_FIXED : 0), fd, 0);
+    if (x == MAP_FAILED) return false;
+    void *w = mmap(*rw, size, PROT_READ | PROT_WRITE, MAP_SHARED | (*rw ? MAP_FIXED : 0), fd, 0);
+    if (w == MAP_FAILED) {
+        if (!*rx) munmap(x, size);
+        return false;
+    }
+    *rx = x, *rw = w;
+    return true;
+}
+
+/* In a forked child: the caches get memory of their own, same addresses,
+ * same contents. If that fails the child cannot run compiled code safely
+ * (its writes would change the parent's): it ends. */
+static void fork_child(void)
+{
+    for (struct jit *j = caches; j; j = j->next) {
+        int fd = memfd_create("reprise-jit", MFD_CLOEXEC);
+        if (fd < 0 || ftruncate(fd, (off_t)j->size) ||
+            (j->used && pwrite(fd, j->base, j->used, 0) != (ssize_t)j->used) ||
+            !map_views(fd, j->size, &j->base, &j->wbase)) {
+            static const char msg[] = "reprise: cannot copy the JIT's code cache into a forked process\n";
+            ssize_t r = write(2, msg, sizeof msg - 1);
+            (void)r;
+            _exit(127);
+        }
+        close(j->fd);
+        j->fd = fd;
+    }
+    pthread_mutex_init(&caches_lock, NULL);
+}
+
+static void fork_prepare(void) { pthread_mutex_lock(&caches_lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&caches_lock); }
+static void jit_atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+
 static struct jit *cache_create(size_t size)
 {
     /* Compiled code needs the fault handler (its loads are checked by the
      * host MMU): without it, no cache and every block is interpreted. */
     if (!segv_install()) return NULL;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, jit_atfork);
     struct jit *j = calloc(1, sizeof *j);
     if (!j) return NULL;
     j->size = (size + 4095) & ~(size_t)4095;
-    j->base = mmap(NULL, j->size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+    j->fd = memfd_create("reprise-jit", MFD_CLOEXEC);
     j->tmp = malloc(JIT_MAX_BLOCK_CODE);
-    if (j->base == MAP_FAILED || !j->tmp) {
-        if (j->base != MAP_FAILED) munmap(j->base, j->size);
+    if (j->fd < 0 || ftruncate(j->fd, (off_t)j->size) || !j->tmp ||
+        !map_views(j->fd, j->size, &j->base, &j->wbase)) {
+        if (j->fd >= 0) close(j->fd);
         free(j->tmp);
         free(j);
         return NULL;
     }
+    pthread_mutex_lock(&caches_lock);
+    j->next = caches;
+    caches = j;
+    pthread_mutex_unlock(&caches_lock);
     return j;
 }
 
@@ -226,25 +287,29 @@ void jit_cache_destroy(struct vm *vm)
 {
     struct jit *j = vm->jit;
     if (!j) return;
+    pthread_mutex_lock(&caches_lock);
+    for (struct jit **pp = &caches; *pp; pp = &(*pp)->next)
+        if (*pp == j) {
+            *pp = j->next;
+            break;
+        }
+    pthread_mutex_unlock(&caches_lock);
     munmap(j->base, j->size);
+    munmap(j->wbase, j->size);
+    close(j->fd);
     free(j->tmp);
     free(j->blk);
     free(j);
     vm->jit = NULL;
 }
 
-/* Copies len bytes of code into the cache, keeping it never writable and
- * executable at once (W^X): the pages written are made read-write for the
- * copy and read-execute again before anything runs. NULL if full. */
+/* Copies len bytes of code into the cache (through its writable view).
+ * NULL if full. */
 static void *cache_put(struct jit *j, const uint8_t *code, size_t len)
 {
     size_t at = (j->used + 15) & ~(size_t)15;
     if (at + len > j->size) return NULL;
-    size_t pg = 4096;
-    size_t lo = at & ~(pg - 1), hi = (at + len + pg - 1) & ~(pg - 1);
-    if (mprotect(j->base + lo, hi - lo, PROT_READ | PROT_WRITE)) return NULL;
-    memcpy(j->base + at, code, len);
-    if (mprotect(j->base + lo, hi - lo, PROT_READ | PROT_EXEC)) return NULL;
+    memcpy(j->wbase + at, code, len);
     j->used = at + len;
     return j->base + at;
 }
@@ -253,22 +318,16 @@ static void *cache_put(struct jit *j, const uint8_t *code, size_t len)
  * prologue, at the entry checks) or NULL, and points the chaining jump of
  * the edge, if any, there or at the source's return to the dispatcher.
  * Called between blocks or from helpers, never concurrently with the code
- * it patches running on another thread (one vm runs on one thread). A
- * failure to make the page writable would leave a jump to code that may
- * be stale, so it ends the process. */
+ * it patches running on another thread (one vm runs on one thread); the
+ * rel32 is written through the cache's writable view. */
 void jit_link_patch(struct vm_tb_link *l)
 {
     const struct vm_tb *to = l->to;
     l->host = to && to->valid && to->jit_code ? (uint8_t *)to->jit_code + prologue_len : NULL;
     if (!l->jmp) return;
     uint8_t *dst = l->host ? l->host : l->unlinked;
-    int32_t rel = (int32_t)(dst - (l->jmp + 4)), cur;
-    memcpy(&cur, l->jmp, 4);
-    if (cur == rel) return;
-    uintptr_t lo = (uintptr_t)l->jmp & ~(uintptr_t)4095, hi = ((uintptr_t)l->jmp + 4 + 4095) & ~(uintptr_t)4095;
-    if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE)) abort();
-    memcpy(l->jmp, &rel, 4);
-    if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_EXEC)) abort();
+    int32_t rel = (int32_t)(dst - (l->jmp + 4));
+    memcpy(l->jmp_w, &rel, 4);
 }
 
 /* ---- helpers called from compiled code (slow paths) ---- */
@@ -1383,6 +1442,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     for (int slot = 0; slot < 2; slot++) {
         if (!c.link_jmp[slot]) continue;
         tb->link[slot].jmp = (uint8_t *)code + c.link_jmp[slot];
+        tb->link[slot].jmp_w = j->wbase + ((uint8_t *)code - j->base) + c.link_jmp[slot];
         tb->link[slot].unlinked = (uint8_t *)code + c.link_unl[slot];
         if (tb->link[slot].to) jit_link_patch(&tb->link[slot]);
     }
