@@ -789,13 +789,15 @@ static void emit_callback(struct cc *c, struct jit_callback cb, uint64_t pc, uns
  * same base register (a function's saves and restores through sp, the
  * fields of one structure) needs one check, not one each: if the whole
  * span they touch, [x[rs1] + lowest offset, x[rs1] + highest offset +
- * size), is in range, inside one page, and that page allows every access
- * of the run, none of them can fault or hit code (no instruction of the
- * run changes page flags or the base register before the last one
- * computes its address), so they run unchecked. Otherwise the run is
- * executed again out of line with the usual check on every access (the
- * interpreter's semantics, misaligned and page-crossing accesses
- * included), joining after it.
+ * size), is in range, inside one page, and (if the run stores) that page
+ * holds no translated code, none of them can leave the reservation or hit
+ * code (no instruction of the run changes page flags or the base register
+ * before the last one computes its address), so they run with no check of
+ * their own; the page's rights are the host MMU's to check, and a member
+ * that faults resumes at its own copy in the out-of-line run. When the
+ * group check fails, the run is executed again out of line with the usual
+ * check on every access (the interpreter's semantics, misaligned and
+ * page-crossing accesses included), joining after it.
  */
 struct group { unsigned first, last; size_t fail[3], join; };
 
