@@ -311,7 +311,7 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
         break;
     }
     case FP_DIV: {
-        check_not_subnormal(c, s, d, RAX, RDI);
+        check_not_subnormal(c, s, d, RAX, RSI);
         check_class(c, s, d, RCX, RCX, false, 1);
         if (!fma) {
             x86_test_mi(e, x86_m(RBX, CPU_OFF(fflags)), RV_NX);
@@ -328,7 +328,7 @@ static void emit_arith(struct cc *c, unsigned idx, const struct tmpl *t)
         done[ndone++] = if_nx(e);
         /* fp_big on the dividend, from check_not_subnormal's exponent
          * field (one less for a zero fraction: a stricter test). */
-        x86_alu_ri(e, false, ALU_CMP, RDI, d ? 128 : 64);
+        x86_alu_ri(e, false, ALU_CMP, RSI, d ? 128 : 64);
         to_slow(c, s, CC_B);
         x86_movaps(e, 3, 0);
         x86_vfma231(e, d, X86_FMA_NEG_MUL, 3, 2, 1); /* x - q * y */

@@ -7,8 +7,8 @@
  * - Guest registers live in struct vm_cpu; rbx points 128 bytes into it so
  *   that x1..x31 are all reachable with 8-bit displacements. a5, a4 and
  *   sp stay in rbp, r13, r14 while compiled code runs, across chained
- *   jumps (fixed_guest); a block's other most used registers (up to four)
- *   are cached in r8-r11: loaded at entry, written back before exits and
+ *   jumps (fixed_guest); a block's other most used registers (up to five)
+ *   are cached in r8-r11 and rdi: loaded at entry, written back before exits and
  *   helper calls, reloaded after. x0 is the constant zero.
  * - r12 = guest memory base (vm->mem.host); the page-flag table and
  *   vm->mem.limit8 are in the frame. A load or store checks the address
@@ -391,8 +391,10 @@ static const uint32_t fixed_mask = 1u << 15 | 1u << 14 | 1u << 2;
 
 /* Host registers that cache a block's other most used guest registers,
  * for the block only (loaded at its entry, written back at its exits).
- * All four are caller-saved: helper calls are followed by reloads. */
-static const int cache_regs[] = { R8, R9, R10, R11 };
+ * All are caller-saved: helper calls are followed by reloads. rdi is also
+ * the first argument of those calls and scratch in exit paths (RAS push,
+ * jump-cache probe), always after the write-back. */
+static const int cache_regs[] = { R8, R9, R10, R11, RDI };
 #define N_CACHE ((unsigned)(sizeof cache_regs / sizeof cache_regs[0]))
 
 /* Callee-saved registers the blocks use (SysV ABI 3.2.1). */
@@ -922,7 +924,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
         x86_alu_ri(e, true, ALU_SUB, RDI, BIAS);
         x86_mov_ri64(e, RSI, (uint64_t)(uintptr_t)in->helper_arg);
         emit_call(e, in->helper);
-        reload_all(c); /* the handler works on cpu->x; the call clobbered r8-r11 */
+        reload_all(c); /* the handler works on cpu->x; the call clobbered r8-r11, rdi */
         x86_test_rr(e, false, RAX, RAX);
         s->patch[s->npatch++] = x86_jcc_fwd(e, CC_NE);
         s->resume = e->len;
