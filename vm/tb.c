@@ -172,6 +172,7 @@ void vm_tb_invalidate(struct vm *vm, struct vm_tb *tb)
                 break;
             }
         if (vm->jc[vm_jc_index(tb->pc)] == tb) vm->jc[vm_jc_index(tb->pc)] = NULL;
+        jit_forget(vm, tb);
     }
     /* Nothing may chain into it any more, and it chains nowhere. */
     while (tb->incoming) link_clear(tb->incoming);

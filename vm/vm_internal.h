@@ -165,6 +165,7 @@ struct jit;
 void jit_cache_flush(struct vm *vm);   /* forget all host code (blocks are gone) */
 void jit_cache_destroy(struct vm *vm);
 void jit_link_patch(struct vm_tb_link *l); /* l->to changed: l->host, l->jmp */
+void jit_forget(struct vm *vm, const struct vm_tb *tb); /* tb is invalidated */
 
 /* ISA backend hooks (vm/riscv/). */
 void vm_isa_cpu_flush(struct vm_cpu *cpu); /* forget cached block pointers */

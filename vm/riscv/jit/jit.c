@@ -82,6 +82,22 @@ void jit_configure(struct vm *vm)
 
 #if defined(__x86_64__)
 
+/* The JIT's jump cache, indexed like the vm's (vm_jc_index): a guest pc
+ * and the compiled entry of the block there, side by side, so that an
+ * indirect jump finds its target with one load and one compare instead of
+ * going through the block (vm->jc). pc 1 (odd, never a jump target) marks
+ * an empty entry. Filled when a block is compiled or entered from the
+ * dispatcher, emptied when its block is invalidated and at flushes. */
+struct jit_jc {
+    uint64_t pc;
+    const uint8_t *entry;
+};
+
+static void hjc_clear(struct jit_jc *hjc)
+{
+    for (unsigned i = 0; i < 1u << VM_JC_BITS; i++) hjc[i] = (struct jit_jc){ 1, NULL };
+}
+
 /* A compiled block as the fault handler finds it: its code and fault
  * sites (sorted by `at`, in the block arena). */
 struct jit_blk {
@@ -97,6 +113,7 @@ struct jit {
     size_t size, used;
     uint8_t *tmp;        /* emission buffer (read-write) */
     struct jit *next;    /* in the list of caches (fork_child) */
+    struct jit_jc *hjc;  /* [1 << VM_JC_BITS] */
     /* Every block in the cache, in address order (the cache only grows
      * until a flush empties it). */
     struct jit_blk *blk;
@@ -191,6 +208,8 @@ int jit_run(struct vm *vm, struct vm_cpu *cpu, const struct vm_tb *tb, uint64_t 
 {
     struct jit *prev = running;
     running = vm->jit;
+    struct jit_jc *h = &vm->jit->hjc[vm_jc_index(tb->pc)];
+    if (h->pc != tb->pc) *h = (struct jit_jc){ tb->pc, (const uint8_t *)tb->jit_code + prologue_len };
     int x = ((jit_entry_fn)tb->jit_code)(cpu, vm->mem.host, vm->mem.pf, vm->mem.limit8, budget);
     running = prev;
     return x;
@@ -259,13 +278,16 @@ static struct jit *cache_create(size_t size)
     j->size = (size + 4095) & ~(size_t)4095;
     j->fd = memfd_create("reprise-jit", MFD_CLOEXEC);
     j->tmp = malloc(JIT_MAX_BLOCK_CODE);
-    if (j->fd < 0 || ftruncate(j->fd, (off_t)j->size) || !j->tmp ||
+    j->hjc = malloc((sizeof *j->hjc) << VM_JC_BITS);
+    if (j->fd < 0 || ftruncate(j->fd, (off_t)j->size) || !j->tmp || !j->hjc ||
         !map_views(j->fd, j->size, &j->base, &j->wbase)) {
         if (j->fd >= 0) close(j->fd);
         free(j->tmp);
+        free(j->hjc);
         free(j);
         return NULL;
     }
+    hjc_clear(j->hjc);
     pthread_mutex_lock(&caches_lock);
     j->next = caches;
     caches = j;
@@ -280,6 +302,7 @@ void jit_cache_flush(struct vm *vm)
     if (!vm->jit || !vm->jit->used) return;
     vm->jit->used = 0;
     vm->jit->nblk = 0;
+    hjc_clear(vm->jit->hjc);
     vm->stats.jit_flushes++;
 }
 
@@ -299,6 +322,7 @@ void jit_cache_destroy(struct vm *vm)
     close(j->fd);
     free(j->tmp);
     free(j->blk);
+    free(j->hjc);
     free(j);
     vm->jit = NULL;
 }
@@ -320,6 +344,13 @@ static void *cache_put(struct jit *j, const uint8_t *code, size_t len)
  * Called between blocks or from helpers, never concurrently with the code
  * it patches running on another thread (one vm runs on one thread); the
  * rel32 is written through the cache's writable view. */
+void jit_forget(struct vm *vm, const struct vm_tb *tb)
+{
+    if (!vm->jit || !tb->jit_code) return;
+    struct jit_jc *h = &vm->jit->hjc[vm_jc_index(tb->pc)];
+    if (h->entry == (const uint8_t *)tb->jit_code + prologue_len) *h = (struct jit_jc){ 1, NULL };
+}
+
 void jit_link_patch(struct vm_tb_link *l)
 {
     const struct vm_tb *to = l->to;
@@ -1190,9 +1221,23 @@ static bool emit_insn(struct cc *c, unsigned idx)
             emit_goto_candidate(c, f1);
         }
         if (c->chain) {
-            /* Missed: look the target up in the jump cache, as the
-             * dispatcher would first (vm_tb_lookup), so that indirect
-             * calls and jumps with many targets stay in compiled code. */
+            /* Missed: look the target up in the JIT's jump cache (one
+             * load for the pc, one for the entry next to it), then in the
+             * vm's, as the dispatcher would first (vm_tb_lookup), so that
+             * indirect calls and jumps with many targets stay in compiled
+             * code. */
+            x86_mov_rr(e, false, RAX, RCX);
+            x86_shift_ri(e, false, SH_SHR, RAX, 1);
+            x86_alu_ri(e, false, ALU_AND, RAX, (1 << VM_JC_BITS) - 1);
+            x86_shift_ri(e, false, SH_SHL, RAX, 4);
+            x86_mov_ri64(e, RDX, (uint64_t)(uintptr_t)c->hjc);
+            x86_alu_rr(e, true, ALU_ADD, RAX, RDX);
+            x86_alu_rm(e, true, ALU_CMP, RCX, x86_m(RAX, 0));
+            size_t hmiss = x86_jcc_fwd(e, CC_NE);
+            x86_mov_rm(e, true, RDX, x86_m(RAX, 8));
+            emit_ras_push(c);
+            x86_jmp_r(e, RDX);
+            x86_patch_here(e, hmiss);
             x86_mov_rr(e, false, RAX, RCX);
             x86_shift_ri(e, false, SH_SHR, RAX, 1);
             x86_alu_ri(e, false, ALU_AND, RAX, (1 << VM_JC_BITS) - 1);
@@ -1320,7 +1365,8 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     struct jit_fault faults[JIT_MAX_FAULTS];
     struct cc c = { .e = { .buf = j->tmp, .cap = JIT_MAX_BLOCK_CODE }, .insns = insns, .n = n,
                     .slow = slow, .tb = tb, .chain = true, .jc = vm->jc,
-                    .counted = !vm->cfg.engine.jit_uncounted, .faults = faults };
+                    .counted = !vm->cfg.engine.jit_uncounted, .faults = faults,
+                    .hjc = j->hjc };
     struct x86_buf *e = &c.e;
 
     /* Prologue: callee-saved registers, the frame. */
@@ -1442,6 +1488,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     }
     tb->jit_code = code;
     tb->jit_len = (uint32_t)e->len;
+    j->hjc[vm_jc_index(tb->pc)] = (struct jit_jc){ tb->pc, (const uint8_t *)code + prologue_len };
     j->blk[j->nblk++] = (struct jit_blk){ code, (uint32_t)e->len, c.nfaults, fs };
     for (int slot = 0; slot < 2; slot++) {
         if (!c.link_jmp[slot]) continue;
@@ -1488,6 +1535,7 @@ int jit_run(struct vm *vm, struct vm_cpu *cpu, const struct vm_tb *tb, uint64_t 
     return 0;
 }
 void jit_link_patch(struct vm_tb_link *l) { (void)l; }
+void jit_forget(struct vm *vm, const struct vm_tb *tb) { (void)vm; (void)tb; }
 void jit_cache_destroy(struct vm *vm) { (void)vm; }
 int jit_supports(unsigned id) { (void)id; return 0; }
 enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_insn *insns,

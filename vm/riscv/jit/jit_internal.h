@@ -109,6 +109,7 @@ struct cc {
      * offset of the return to the dispatcher it goes to while unlinked. */
     size_t link_jmp[2], link_unl[2];
     struct vm_tb *const *jc;  /* the vm's jump cache (indirect jumps) */
+    const struct jit_jc *hjc; /* the JIT's own (jit.c) */
     /* Set while the accesses of a checked group are emitted: the group
      * check covered them, emit_fast_check emits nothing. */
     bool unchecked;
