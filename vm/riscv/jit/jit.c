@@ -124,6 +124,9 @@ struct jit {
  * next block right after it (registers are already set up). */
 static size_t prologue_len;
 
+/* Where chained jumps enter compiled block tb (its code must be set). */
+static uint8_t *chained_entry(const struct vm_tb *tb) { return (uint8_t *)tb->jit_code + prologue_len; }
+
 int jit_supports(unsigned id);
 
 /* ---- host faults of guest accesses ---- */
@@ -209,7 +212,7 @@ int jit_run(struct vm *vm, struct vm_cpu *cpu, const struct vm_tb *tb, uint64_t 
     struct jit *prev = running;
     running = vm->jit;
     struct jit_jc *h = &vm->jit->hjc[vm_jc_index(tb->pc)];
-    if (h->pc != tb->pc) *h = (struct jit_jc){ tb->pc, (const uint8_t *)tb->jit_code + prologue_len };
+    if (h->pc != tb->pc) *h = (struct jit_jc){ tb->pc, chained_entry(tb) };
     int x = ((jit_entry_fn)tb->jit_code)(cpu, vm->mem.host, vm->mem.pf, vm->mem.limit8, budget);
     running = prev;
     return x;
@@ -348,13 +351,13 @@ void jit_forget(struct vm *vm, const struct vm_tb *tb)
 {
     if (!vm->jit || !tb->jit_code) return;
     struct jit_jc *h = &vm->jit->hjc[vm_jc_index(tb->pc)];
-    if (h->entry == (const uint8_t *)tb->jit_code + prologue_len) *h = (struct jit_jc){ 1, NULL };
+    if (h->entry == chained_entry(tb)) *h = (struct jit_jc){ 1, NULL };
 }
 
 void jit_link_patch(struct vm_tb_link *l)
 {
     const struct vm_tb *to = l->to;
-    l->host = to && to->valid && to->jit_code ? (uint8_t *)to->jit_code + prologue_len : NULL;
+    l->host = to && to->valid && to->jit_code ? chained_entry(to) : NULL;
     if (!l->jmp) return;
     uint8_t *dst = l->host ? l->host : l->unlinked;
     int32_t rel = (int32_t)(dst - (l->jmp + 4));
@@ -1488,7 +1491,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     }
     tb->jit_code = code;
     tb->jit_len = (uint32_t)e->len;
-    j->hjc[vm_jc_index(tb->pc)] = (struct jit_jc){ tb->pc, (const uint8_t *)code + prologue_len };
+    j->hjc[vm_jc_index(tb->pc)] = (struct jit_jc){ tb->pc, chained_entry(tb) };
     j->blk[j->nblk++] = (struct jit_blk){ code, (uint32_t)e->len, c.nfaults, fs };
     for (int slot = 0; slot < 2; slot++) {
         if (!c.link_jmp[slot]) continue;
