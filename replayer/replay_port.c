@@ -397,7 +397,9 @@ static int rep_take_signals(struct lx_port *p, struct lx_thread *t, struct lx_si
                             int max)
 {
     struct rep_port *r = rp(p);
-    if (r->base.halt || until_reached(r, t)) return 0;
+    /* t == NULL: the run loop detaches (lx_signal_detach), after the
+     * process exited or the replay halted; no host signals to restore. */
+    if (!t || r->base.halt || until_reached(r, t)) return 0;
     const struct rpr_event *ev = peek(r);
     if (!ev || ev->kind != RPR_EV_SIGNALS) return 0;
     struct lx_point pt;

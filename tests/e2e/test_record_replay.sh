@@ -221,6 +221,17 @@ st=$?
 if [ $st = 0 ] && grep -q "stopped at instruction 7654321" "$tmp/pu.err" && grep -q "replayed .*: 7654321 instructions" "$tmp/pu.err"; then ok; else
     bad "--until: exit $st"; cat "$tmp/pu.err"; fi
 
+# --until at or past the end: the program's own exit ends the replay (this
+# crashed once: the port was asked for signals of no thread at detach).
+"$reprise" replay -q "$tmp/pu.rpr" 2>"$tmp/pu.err"
+pn=$(sed -n 's/.*replayed .*: \([0-9]*\) instructions.*/\1/p' "$tmp/pu.err")
+for u in "$pn" $((pn + 1000000)); do
+    "$reprise" replay -q --until "$u" "$tmp/pu.rpr" 2>"$tmp/pu.err"
+    st=$?
+    if [ -n "$pn" ] && [ $st = 0 ] && grep -q "replayed .*: $pn instructions" "$tmp/pu.err"; then ok; else
+        bad "--until $u (end $pn): exit $st"; cat "$tmp/pu.err"; fi
+done
+
 # A truncated recording replays up to its last complete frame and says so.
 head -c $(( $(stat -c %s "$tmp/wc.rpr") / 2 )) "$tmp/wc.rpr" > "$tmp/cut.rpr"
 "$reprise" replay -q "$tmp/cut.rpr" >/dev/null 2>"$tmp/cut.err"
