@@ -32,11 +32,11 @@ static const struct reprise_column insn_cols[] = {
 
 enum { E_ID, E_ICOUNT, E_THREAD, E_BLOCK, E_FIRST, E_COUNT };
 static const struct reprise_column exec_cols[] = {
-    /* The icount of the first instruction executed: unique (block
-     * executions start at distinct icounts) and increasing in the order
-     * rows arrive, so the primary key doubles as the time index. */
+    /* Left for SQLite to number: rows arrive in icount order, so id order
+     * is time order (icount_id() finds a time's row), and an insert with
+     * a rowid of its own would cost a search of the table's B-tree. */
     { "id", REPRISE_COL_INT },
-    { "icount", REPRISE_COL_INT },  /* the same icount, under the time column's name */
+    { "icount", REPRISE_COL_INT },  /* of the first instruction executed */
     { "thread", REPRISE_COL_INT },
     { "block_id", REPRISE_COL_INT },
     { "first", REPRISE_COL_INT },   /* idx of the first instruction executed */
@@ -46,7 +46,6 @@ static const struct reprise_column exec_cols[] = {
 static void on_exec(void *udata, const struct reprise_block_exec *bx)
 {
     int64_t block = (int64_t)(uintptr_t)udata;
-    reprise_row_int(t_exec, E_ID, (int64_t)bx->point.icount);
     reprise_row_int(t_exec, E_ICOUNT, (int64_t)bx->point.icount);
     reprise_row_int(t_exec, E_THREAD, bx->point.thread);
     reprise_row_int(t_exec, E_BLOCK, block);

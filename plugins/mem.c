@@ -10,9 +10,8 @@ static bool want_reads, want_writes;
 
 enum { M_ID, M_ICOUNT, M_THREAD, M_PC, M_ADDR, M_SIZE, M_VALUE, M_KIND };
 static const struct reprise_column mem_cols[] = {
-    /* The icount again: an RV64GC instruction makes at most one access (an
-     * AMO or an SC is one row), so it is unique and, rows arriving in time
-     * order, the primary key serves as the time index. */
+    /* Left for SQLite to number (as block_exec's): rows arrive in icount
+     * order, so id order is time order. */
     { "id", REPRISE_COL_INT },
     { "icount", REPRISE_COL_INT },
     { "thread", REPRISE_COL_INT },
@@ -27,7 +26,6 @@ static void on_mem(void *udata, const struct reprise_point *pt, const struct rep
 {
     (void)udata;
     if (m->kind == REPRISE_MEM_READ ? !want_reads : !want_writes) return;
-    reprise_row_int(t_mem, M_ID, (int64_t)pt->icount);
     reprise_row_int(t_mem, M_ICOUNT, (int64_t)pt->icount);
     reprise_row_int(t_mem, M_THREAD, pt->thread);
     reprise_row_int(t_mem, M_PC, (int64_t)pt->pc);

@@ -63,6 +63,15 @@ struct tdb_table {
     sqlite3_stmt *insert;    /* INSERT ... SELECT ... FROM tdb_chunk */
     struct chunk *fill;      /* rows being set (replay thread) */
     struct chunk *free;      /* written chunks to reuse (under db->mu) */
+    /* Whether rowid order is time order (tdb_icount_ordered): rows were
+     * ended in non-decreasing order of an integer `icount` column
+     * (icount_col, -1 if none) and with increasing rowids: SQLite's own
+     * (max + 1) or an `id` primary key (id_col, -1 if none) set higher
+     * than the last. */
+    int icount_col, id_col;
+    bool disordered;
+    bool any;                /* a row was ended: the last_* are valid */
+    int64_t last_icount, last_id;
     struct tdb_table *next;
 };
 
@@ -494,6 +503,11 @@ struct tdb_table *tdb_table_create(struct tdb *db, const char *name, const char 
     }
     t->db = db;
     t->ncols = n;
+    t->icount_col = -1;
+    /* The column made the PRIMARY KEY above. */
+    t->id_col = n && !strcmp(names[0], "id") && types[0] == REPRISE_COL_INT ? 0 : -1;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(names[i], "icount") && types[i] == REPRISE_COL_INT) t->icount_col = (int)i;
     t->insert = prepare_insert(t);
     t->next = db->tables;
     db->tables = t;
@@ -580,6 +594,23 @@ int tdb_row_end(struct tdb_table *t)
 {
     struct chunk *c = t->fill;
     if (!c && !(c = t->fill = chunk_new(t))) return -1;
+    if (t->icount_col >= 0 && !t->disordered) {
+        size_t row = (size_t)c->nrows * t->ncols, i = row + (size_t)t->icount_col;
+        /* SQLite's rowid past INT64_MAX is a random one. */
+        if (t->any && t->last_id == INT64_MAX) t->disordered = true;
+        int64_t id = t->any && !t->disordered ? t->last_id + 1 : 1;
+        if (t->id_col >= 0 && c->types[row + (size_t)t->id_col]) {
+            size_t k = row + (size_t)t->id_col;
+            if (c->types[k] != REPRISE_COL_INT || (t->any && c->vals[k].i <= t->last_id))
+                t->disordered = true;
+            id = c->vals[k].i;
+        }
+        if (c->types[i] != REPRISE_COL_INT || (t->any && c->vals[i].i < t->last_icount))
+            t->disordered = true;
+        t->last_icount = c->vals[i].i;
+        t->last_id = id;
+        t->any = true;
+    }
     if (++c->nrows == CHUNK_ROWS) return hand_over(t);
     return 0;
 }
@@ -594,6 +625,25 @@ int tdb_finish(struct tdb *db)
     for (size_t i = 0; i < db->n_end; i++)
         if (exec_now(db, db->end_sql[i])) return -1;
     return db->err[0] ? -1 : 0;
+}
+
+/* Appends to out the ordered tables from t to the end of the list, the
+ * oldest first (db->tables is newest first). */
+static char *list_ordered(const struct tdb_table *t, char *out, char *p)
+{
+    if (!t) return p;
+    p = list_ordered(t->next, out, p);
+    if (t->icount_col < 0 || t->disordered) return p;
+    return p + sprintf(p, "%s%s", p == out ? "" : " ", t->name);
+}
+
+char *tdb_icount_ordered(const struct tdb *db)
+{
+    size_t cap = 1;
+    for (const struct tdb_table *t = db->tables; t; t = t->next) cap += strlen(t->name) + 1;
+    char *out = malloc(cap);
+    if (out) *list_ordered(db->tables, out, out) = 0;
+    return out;
 }
 
 sqlite3 *tdb_sqlite(struct tdb *db)

@@ -51,6 +51,12 @@ int tdb_finish(struct tdb *db);
 /* First error (of either thread), or NULL; waits for the writer thread to
  * write the rows handed to it first. The text is db's. */
 const char *tdb_error(struct tdb *db);
+/* The names of the tables whose rows have been ended in non-decreasing
+ * order of an INTEGER column named `icount` (NULL in none), so far:
+ * space-separated, in creation order; in these, rowid order is time order
+ * (what the icount_id() SQL function relies on). malloc'd; NULL when out
+ * of memory. */
+char *tdb_icount_ordered(const struct tdb *db);
 /* Rows ended so far, written or not. */
 uint64_t tdb_rows(const struct tdb *db);
 /* Stops the writer thread (dropping rows not yet written unless

@@ -478,6 +478,163 @@ static void fn_line(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     result_line(ctx, sqlite3_user_data(ctx), argv[0]);
 }
 
+/* icount_id()'s statements for one table, kept with its first argument
+ * (sqlite3_set_auxdata) while that is a constant of the calling statement. */
+struct time_probe {
+    sqlite3_stmt *bounds; /* min(rowid), max(rowid) */
+    sqlite3_stmt *at;     /* the first row at or after a rowid, with its icount */
+};
+
+static void probe_free(void *p)
+{
+    struct time_probe *t = p;
+    sqlite3_finalize(t->bounds);
+    sqlite3_finalize(t->at);
+    sqlite3_free(t);
+}
+
+/* Looks name up in meta's icount_ordered (space-separated names): 1
+ * listed, 0 not listed, -1 no such key or no meta table (a trace written
+ * before schema version 2, or not a trace). */
+static int listed_ordered(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    int found = -1;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'icount_ordered'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        size_t n = strlen(name);
+        found = 0;
+        for (const char *p = v; p && *p; p += strcspn(p, " "), p += strspn(p, " "))
+            if (strncmp(p, name, n) == 0 && (p[n] == ' ' || p[n] == 0)) found = 1;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+static struct time_probe *probe_open(sqlite3_context *ctx, const char *name)
+{
+    sqlite3 *db = sqlite3_context_db_handle(ctx);
+    int listed = listed_ordered(db, name);
+    if (listed <= 0) {
+        char *m = listed < 0 ? sqlite3_mprintf("icount_id: the database records no table's "
+                                               "icount order (meta key icount_ordered: a "
+                                               "trace of schema version 2 or later needed)")
+                             : sqlite3_mprintf("icount_id: table %s is not stored in icount "
+                                               "order (meta key icount_ordered lists those "
+                                               "that are)", name);
+        sqlite3_result_error(ctx, m ? m : "icount_id: out of memory", -1);
+        sqlite3_free(m);
+        return NULL;
+    }
+    struct time_probe *t = sqlite3_malloc(sizeof *t);
+    /* Each its own subquery: SQLite answers a lone min() or max() of the
+     * rowid from the B-tree ends, both in one SELECT by a scan. */
+    char *q1 = sqlite3_mprintf("SELECT (SELECT min(rowid) FROM \"%w\"), "
+                               "(SELECT max(rowid) FROM \"%w\")", name, name);
+    char *q2 = sqlite3_mprintf("SELECT rowid, icount FROM \"%w\" WHERE rowid >= ?1 "
+                               "ORDER BY rowid LIMIT 1", name);
+    if (t) *t = (struct time_probe){ 0 };
+    if (!t || !q1 || !q2) {
+        sqlite3_result_error_nomem(ctx);
+    } else if (sqlite3_prepare_v2(db, q1, -1, &t->bounds, NULL) != SQLITE_OK ||
+               sqlite3_prepare_v2(db, q2, -1, &t->at, NULL) != SQLITE_OK) {
+        char *m = sqlite3_mprintf("icount_id: table %s: %s", name, sqlite3_errmsg(db));
+        sqlite3_result_error(ctx, m ? m : "icount_id: out of memory", -1);
+        sqlite3_free(m);
+    } else {
+        sqlite3_free(q1);
+        sqlite3_free(q2);
+        return t;
+    }
+    sqlite3_free(q1);
+    sqlite3_free(q2);
+    if (t) probe_free(t);
+    return NULL;
+}
+
+/* The icount of the first row at or after rowid `from`: 1 with *id and
+ * *icount set, 0 if there is none, -1 on an SQLite error. */
+static int probe_at(struct time_probe *t, int64_t from, int64_t *id, int64_t *icount)
+{
+    sqlite3_bind_int64(t->at, 1, from);
+    int rc = sqlite3_step(t->at);
+    int r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (r == 1) {
+        *id = sqlite3_column_int64(t->at, 0);
+        *icount = sqlite3_column_int64(t->at, 1);
+    }
+    sqlite3_reset(t->at);
+    return r;
+}
+
+/* Sets ctx's result to the rowid of the first row whose icount is at
+ * least want (one past the last rowid if none, 1 for an empty table): a
+ * binary search over rowids, each step one rowid lookup. */
+static void time_search(sqlite3_context *ctx, struct time_probe *t, int64_t want)
+{
+    if (sqlite3_step(t->bounds) != SQLITE_ROW) {
+        sqlite3_reset(t->bounds);
+        sqlite3_result_error(ctx, "icount_id: cannot read the table's rowids", -1);
+        return;
+    }
+    bool empty = sqlite3_column_type(t->bounds, 0) == SQLITE_NULL;
+    int64_t lo = sqlite3_column_int64(t->bounds, 0), last = sqlite3_column_int64(t->bounds, 1);
+    sqlite3_reset(t->bounds);
+    if (empty) {
+        sqlite3_result_int64(ctx, 1);
+        return;
+    }
+    /* The answer is `best` or a rowid in [lo, hi) not yet looked at. */
+    int64_t best = sat_add(last, 1), hi = best;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2, id, icount;
+        int r = probe_at(t, mid, &id, &icount);
+        if (r < 0) {
+            sqlite3_result_error(ctx, "icount_id: cannot read the table", -1);
+            return;
+        }
+        if (r == 0 || id >= hi) {
+            hi = mid;           /* no row in [mid, hi) */
+        } else if (icount >= want) {
+            best = id;          /* and no row in [mid, id) */
+            hi = mid;
+        } else {
+            lo = id + 1;        /* rows up to id are all earlier */
+        }
+    }
+    sqlite3_result_int64(ctx, best);
+}
+
+/* icount_id(table, icount): the rowid (the id) of the first row of `table`
+ * whose icount is at least `icount`, or one past the last rowid (1 for an
+ * empty table), so that `id >= icount_id(t, a) AND id < icount_id(t, b)`
+ * is the window [a, b) as a rowid range. Correct only where rowid order is
+ * time order, so only tables that meta's icount_ordered lists (the writer
+ * saw their rows arrive in icount order) are accepted; an error otherwise.
+ * NULL for a NULL table or a non-integer icount. */
+static void fn_icount_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *name = (const char *)sqlite3_value_text(argv[0]);
+    int64_t want;
+    if (!name || !int_arg(argv[1], &want)) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    /* The statements stay with the table argument while it is a constant
+     * of the calling statement: one preparation per query, not per row. */
+    struct time_probe *t = sqlite3_get_auxdata(ctx, 0);
+    if (t) {
+        time_search(ctx, t, want);
+        return;
+    }
+    if (!(t = probe_open(ctx, name))) return;
+    time_search(ctx, t, want);
+    sqlite3_set_auxdata(ctx, 0, t, probe_free); /* t may be freed here */
+}
+
 /* ------------------------------------------------------------------ */
 /* Table-valued functions                                               */
 
@@ -781,6 +938,9 @@ int tsql_register(sqlite3 *db)
         s->refs++;
         rc = sqlite3_create_function_v2(db, "line", 1, tab, s, fn_line, NULL, NULL, state_unref);
     }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "icount_id", 2, tab, NULL, fn_icount_id, NULL, NULL,
+                                        NULL);
     if (rc == SQLITE_OK) {
         s->refs++;
         rc = sqlite3_create_module_v2(db, tvf_mem.name, &tv_module, s, state_unref);

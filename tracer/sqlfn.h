@@ -13,6 +13,9 @@ typedef struct sqlite3 sqlite3;
  *   disasm(raw [, pc])   objdump text of one encoding (vm/riscv rv_disas)
  *   sym(pc)              'func+0x1c' from table `symbol`, or NULL
  *   line(pc)             'file.c:42' from table `line`, or NULL
+ *   icount_id(table, icount)  rowid of table's first row at or after icount
+ *                        (tables meta icount_ordered lists: rowid order is
+ *                        time order), one past the last if none
  *   mem_history(addr, len)  table-valued: accesses of `mem` overlapping
  *                           [addr, addr+len), in icount order
  *   calls(name)          table-valued: the calls of `name` in table `call`

@@ -1310,7 +1310,7 @@ int tracer_create(const char *db_path, const struct tracer_params *params, struc
     *out = tr;
     char buf[64];
     tracer_meta(tr, "reprise_version", REPRISE_VERSION);
-    tracer_meta(tr, "schema_version", "1");
+    tracer_meta(tr, "schema_version", "2");
     snprintf(buf, sizeof buf, "%" PRIu64, tr->params.from);
     tracer_meta(tr, "from", buf);
     if (tr->params.to != UINT64_MAX) {
@@ -1450,8 +1450,13 @@ int tracer_finish(struct tracer *tr, struct lx_proc *p, char *err, size_t errlen
         snprintf(err, errlen, "%s", tr->err);
         return -1;
     }
-    if (tdb_finish(tr->db)) {
-        snprintf(err, errlen, "%s", tdb_error(tr->db));
+    /* What icount_id() accepts: tables whose rowid order is time order. */
+    char *ordered = tdb_icount_ordered(tr->db);
+    int rc = ordered ? tracer_meta(tr, "icount_ordered", ordered) : -1;
+    free(ordered);
+    if (rc || tdb_finish(tr->db)) {
+        const char *msg = tdb_error(tr->db);
+        snprintf(err, errlen, "%s", msg ? msg : "out of memory");
         return -1;
     }
     return 0;

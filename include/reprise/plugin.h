@@ -124,7 +124,10 @@ struct reprise_column {
 
 /* Declares table `name` with `n` columns (at most 64) and creates it empty.
  * Conventions (docs/trace-schema.md): an `id` INTEGER column first is the
- * primary key; `icount` is the time column. Returns the table, or NULL
+ * primary key (left unset, SQLite numbers the rows: the cheapest insert);
+ * `icount` is the time column. A table whose rows are emitted in icount
+ * order with rising ids is listed in meta `icount_ordered`, and
+ * icount_id() finds its rows by time. Returns the table, or NULL
  * (after reporting) on a bad declaration or a name already in use. */
 struct reprise_table *reprise_table_declare(struct reprise_host *host, const char *name,
                                             const struct reprise_column *cols, size_t n);

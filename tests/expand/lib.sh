@@ -22,6 +22,9 @@ atleast() { # name, got, minimum
     if [ -n "$2" ] && [ "$2" -ge "$3" ]; then ok; else bad "$1: got '$2', want at least $3"; fi
 }
 q() { sqlite3 "$@"; }
+rq() { # DB SQL: one value through `reprise query` (its functions), no header
+    "$reprise" query "$1" -f csv "$2" | tail -n +2
+}
 finish() {
     echo "$pass passed, $fail failed"
     [ "$fail" = 0 ]

@@ -98,6 +98,19 @@ same "window mem rows" \
 same "window in meta" "$(q w.db "select group_concat(value) from meta where key in ('from','to')")" \
     "$from,$to"
 
+# Rowid order is time order in block_exec and mem (their ids are SQLite's,
+# rows arrive in icount order): meta says so, the file agrees, and
+# icount_id() turns the window into the same rows as a scan.
+for t in block_exec mem; do
+    same "$t: listed in icount order" \
+        "$(q t.db "select ' ' || value || ' ' like '% $t %' from meta where key = 'icount_ordered'")" "1"
+    same "$t: icount never falls in rowid order" \
+        "$(q t.db "select count(*) from (select icount < lag(icount) over (order by rowid) f from $t) where f")" "0"
+    same "$t: icount_id() window = scan" \
+        "$(rq t.db "select count(*), sum(icount) from $t where id >= icount_id('$t', $from) and id < icount_id('$t', $to)")" \
+        "$(q -csv t.db "select count(*), sum(icount) from $t where icount >= $from and icount < $to")"
+done
+
 # Several threads: every instruction of every thread, each icount once.
 check "record threads" 0 "$reprise" record -o m.rpr "$threaded"
 check "replay threads" 0 "$reprise" replay -q m.rpr
@@ -219,6 +232,11 @@ check "bad argument value" 1 "$reprise" expand s.rpr -o e.db -p mem:reads=perhap
 expect_grep "bad value named" "argument reads wants true or false, not 'perhaps'" "$tmp/err"
 check "not a plugin" 1 "$reprise" expand s.rpr -o e.db -p /bin/true
 check "no output" 2 "$reprise" expand s.rpr
+# A window ending at or past the recording's end is the whole run.
+for to in $replayed $((replayed + 1000000)); do
+    check "expand --to $to (end $replayed)" 0 "$reprise" expand s.rpr -o end.db --to $to -p insn
+    same "--to $to: every instruction" "$(q end.db 'select sum(n_insns) from block_exec')" "$replayed"
+done
 check "empty window" 2 "$reprise" expand s.rpr -o e.db --from 10 --to 10
 check "output is the recording" 2 "$reprise" expand s.rpr -o s.rpr
 check "recording kept" 0 "$reprise" replay -q s.rpr

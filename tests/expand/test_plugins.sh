@@ -181,13 +181,15 @@ same "call: insns of fib(15) = its instructions in the trace" \
     "$(q call.db "select c.insns from call c join call m on m.id = c.parent_id where c.callee = $fib and m.callee = $main")" \
     "$(q call.db "select count(*) from insn_exec, (select c.icount a, c.end_icount b from call c join call m on m.id = c.parent_id where c.callee = $fib and m.callee = $main) w where icount >= w.a and icount < w.b")"
 check "expand call, threads" 0 "$reprise" expand t.rpr -o tcall.db -p insn -p call
-# (block_exec.id is the icount: a range lookup finds the blocks of a call;
-# a block is at most 256 instructions, and runs without a thread switch)
+# (icount_id() turns the call's window into a block_exec rowid range; a
+# block is at most 256 instructions, and runs without a thread switch)
 same "call: insns = the thread's own instructions in the call" \
-    "$(q tcall.db 'select count(*) from call c where c.end_icount is not null and c.insns <>
-       (select coalesce(sum(max(0, min(e.id + e.n_insns, c.end_icount) - max(e.id, c.icount))), 0)
-        from block_exec e where e.id >= c.icount - 256 and e.id < c.end_icount
-        and e.thread = c.thread)')" "0"
+    "$(rq tcall.db 'select count(*) from call c
+       where c.end_icount is not null and c.insns <>
+       (select coalesce(sum(max(0, min(e.icount + e.n_insns, c.end_icount)
+                                   - max(e.icount, c.icount))), 0)
+        from block_exec e where e.id >= icount_id('"'block_exec'"', c.icount - 256)
+        and e.id < icount_id('"'block_exec'"', c.end_icount) and e.thread = c.thread)')" "0"
 same "call: parents enclose their children" \
     "$(q call.db 'select count(*) from call c join call p on p.id = c.parent_id
                   where p.depth <> c.depth - 1 or p.thread <> c.thread or c.icount < p.icount

@@ -5,7 +5,8 @@
  * (sized, nested, aliased, unsized symbols, module bounds, sequence ends),
  * their freshness when rows arrive later (same connection, another
  * connection, inside a transaction), mem_history() overlap and order,
- * calls(), and NULL/garbage arguments and missing tables.
+ * calls(), icount_id() against a scan, and NULL/garbage arguments and
+ * missing tables.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -358,6 +359,61 @@ static void test_mem_history(void **state)
     sqlite3_close(db);
 }
 
+/* icount_id() against a scan, on rowids with gaps and repeated icounts. */
+static void test_icount_id(void **state)
+{
+    (void)state;
+    sqlite3 *db = open_mem();
+    exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, icount INTEGER)");
+    assert_non_null(strstr(one(db, "SELECT icount_id('t', 5)"),
+                            "ERROR: icount_id: the database records no table's icount order"));
+    exec(db, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+             "INSERT INTO meta VALUES ('icount_ordered', 'other t2 t')");
+    assert_string_equal(one(db, "SELECT icount_id('t', 5)"), "1");
+    srand(7);
+    int64_t id = 10, icount = 3;
+    exec(db, "BEGIN");
+    for (int i = 0; i < 400; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "INSERT INTO t VALUES (%lld, %lld)", (long long)id,
+                 (long long)icount);
+        exec(db, sql);
+        id += 1 + rand() % 3;
+        icount += rand() % 4;
+    }
+    exec(db, "COMMIT");
+    for (int64_t x = -1; x <= icount + 2; x++) {
+        char q[128], want[64];
+        snprintf(q, sizeof q, "SELECT coalesce((SELECT min(id) FROM t WHERE icount >= %lld), "
+                              "(SELECT max(id) + 1 FROM t))", (long long)x);
+        snprintf(want, sizeof want, "%s", one(db, q));
+        snprintf(q, sizeof q, "SELECT icount_id('t', %lld)", (long long)x);
+        assert_string_equal(one(db, q), want);
+    }
+    /* As rowid bounds of a window, and row by row with a column argument. */
+    char want[64];
+    snprintf(want, sizeof want, "%s",
+             one(db, "SELECT count(*) FROM t WHERE icount >= 100 AND icount < 300"));
+    assert_string_equal(one(db, "SELECT count(*) FROM t WHERE id >= icount_id('t', 100) "
+                                "AND id < icount_id('t', 300)"), want);
+    assert_string_equal(one(db, "SELECT count(*) FROM t a WHERE icount_id('t', a.icount) <> "
+                                "(SELECT min(id) FROM t b WHERE b.icount = a.icount)"), "0");
+    assert_string_equal(one(db, "SELECT count(*) FROM (SELECT 't' AS n FROM t) "
+                                "WHERE icount_id(n, 100) <> icount_id('t', 100)"), "0");
+    /* Only tables listed as ordered; names match whole. */
+    assert_string_equal(one(db, "SELECT icount_id('tt', 1)"),
+                        "ERROR: icount_id: table tt is not stored in icount order (meta key "
+                        "icount_ordered lists those that are)");
+    assert_non_null(strstr(one(db, "SELECT icount_id('othe', 1)"), "not stored in icount order"));
+    assert_string_equal(one(db, "SELECT icount_id('t2', 1)"),
+                        "ERROR: icount_id: table t2: no such table: t2");
+    assert_string_equal(one(db, "SELECT icount_id(NULL, 1)"), "NULL");
+    assert_string_equal(one(db, "SELECT icount_id('t', NULL)"), "NULL");
+    assert_string_equal(one(db, "SELECT icount_id('t', 'abc')"), "NULL");
+    assert_string_equal(one(db, "SELECT icount_id('t', 1.5)"), "NULL");
+    sqlite3_close(db);
+}
+
 static void test_calls(void **state)
 {
     (void)state;
@@ -413,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_sym_bulk_update),
         cmocka_unit_test(test_line),
         cmocka_unit_test(test_mem_history),
+        cmocka_unit_test(test_icount_id),
         cmocka_unit_test(test_calls),
         cmocka_unit_test(test_register_twice),
     };
