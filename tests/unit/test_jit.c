@@ -1062,6 +1062,103 @@ static void test_foreign_fault(void **state)
 
 /* A code cache far too small for the program: it is flushed again and
  * again, always between blocks, and results do not change. */
+/* A stop requested by an instrumentation callback (as the debugger and
+ * the tracer's --limit do) ends the run at the end of the block that made
+ * the call, in compiled code as in the interpreter: the JIT checks for a
+ * stop only on the exits of blocks that call out (its chained entries do
+ * not). Two loops: one block onto itself, and two blocks chained through
+ * a jal, the callback in the first; the stop comes at a random iteration.
+ * Without a stop, the instrumented loop still runs chained. */
+struct stop_cb { unsigned calls, stop_at; };
+static void cb_maybe_stop(void *u, struct vm_cpu *cpu, uint64_t pc, uint64_t icount)
+{
+    struct stop_cb *s = u;
+    (void)pc;
+    (void)icount;
+    if (++s->calls == s->stop_at) vm_cpu_request_stop(cpu);
+}
+static void hook_stop(void *ctx, struct vm_tb_desc *tb)
+{
+    for (unsigned i = 0; i < tb->n_insns; i++)
+        if (tb->insns[i].pc == CODE + 4) {
+            tb->insns[i].exec_cb = cb_maybe_stop;
+            tb->insns[i].exec_udata = ctx;
+        }
+}
+
+static void test_stop_request(void **state)
+{
+    (void)state;
+    const uint32_t self_loop[] = {
+        I_(RV_addi, T2, T2, 1),
+        S_(RV_sb, T1, T2, 0),          /* the callback's instruction */
+        I_(RV_addi, T1, T1, 1),
+        B_(RV_bne, T2, T0, -12),
+        EBREAK,
+    };
+    const uint32_t two_blocks[] = {
+        I_(RV_addi, T2, T2, 1),
+        S_(RV_sb, T1, T2, 0),          /* the callback's instruction */
+        J_(0, 4),                      /* ends the first block */
+        I_(RV_addi, T1, T1, 1),
+        B_(RV_bne, T2, T0, -16),
+        EBREAK,
+    };
+    const uint32_t *codes[] = { self_loop, two_blocks };
+    const size_t lens[] = { sizeof self_loop, sizeof two_blocks };
+    for (int round = 0; round < 8; round++) {
+        int shape = round & 1;
+        struct stop_cb cb[2];
+        struct vm_exit ex[2];
+        struct vm *vm[2];
+        struct vm_cpu *cpu[2];
+        unsigned stop_at = round < 6 ? 1 + (unsigned)(rnd() % 900) : 0; /* 0: never */
+        for (int i = 0; i < 2; i++) {
+            char err[256];
+            struct vm_instrument ins = { .ctx = &cb[i], .translate = hook_stop };
+            struct vm_config c = { .addr_bits = 32, .instrument = &ins };
+            c.engine.engine = i ? VM_ENGINE_JIT : VM_ENGINE_INTERP;
+            if (vm_create(&c, &vm[i], err, sizeof err)) fail_msg("vm_create: %s", err);
+            assert_int_equal(vm_map(vm[i], CODE, 0x1000, VM_PROT_READ | VM_PROT_EXEC), 0);
+            assert_int_equal(vm_map(vm[i], DATA, DATA_RW, VM_PROT_READ | VM_PROT_WRITE), 0);
+            assert_int_equal(vm_poke(vm[i], CODE, codes[shape], lens[shape]), 0);
+            cpu[i] = vm_cpu_create(vm[i]);
+            assert_non_null(cpu[i]);
+            cpu[i]->pc = CODE;
+            cpu[i]->x[T0] = 1000;
+            cpu[i]->x[T1] = DATA + 16;
+            cb[i] = (struct stop_cb){ 0, stop_at };
+            assert_int_equal(vm_run(cpu[i], 1000000, &ex[i]), 0);
+        }
+        /* The stop ends the callback's block: the loop's, or the first
+         * of the two (3 instructions into the 5 of an iteration). */
+        unsigned per = shape ? 5 : 4;
+        uint64_t stop_icount = shape ? (uint64_t)(stop_at - 1) * 5 + 3 : (uint64_t)stop_at * 4;
+        uint64_t stop_pc = shape ? CODE + 12 : CODE;
+        for (int i = 0; i < 2; i++) {
+            if (stop_at) {
+                if (ex[i].reason != VM_EXIT_STOPPED || cpu[i]->icount != stop_icount)
+                    fail_msg("%s, stop at call %u (seed %llu): %s exit %d at icount %llu",
+                             shape ? "two blocks" : "self loop", stop_at, (unsigned long long)seed,
+                             i ? "jit" : "interp", ex[i].reason,
+                             (unsigned long long)cpu[i]->icount);
+                assert_int_equal(cpu[i]->pc, stop_pc);
+                assert_int_equal(cb[i].calls, stop_at);
+            } else {
+                assert_int_equal(ex[i].reason, VM_EXIT_EXCEPTION);
+                assert_int_equal(cpu[i]->icount, 1000ull * per);
+                assert_int_equal(cb[i].calls, 1000);
+            }
+        }
+        if (!stop_at) {
+            struct vm_stats st;
+            vm_get_stats(vm[1], &st);
+            assert_true(st.jit_runs > 0 && st.jit_runs < 100); /* chained, not dispatched */
+        }
+        for (int i = 0; i < 2; i++) vm_destroy(vm[i]);
+    }
+}
+
 static void test_cache_flush(void **state)
 {
     (void)state;
@@ -1116,6 +1213,7 @@ int main(void)
         cmocka_unit_test(test_fixed_registers),
         cmocka_unit_test(test_rights_change),
         cmocka_unit_test(test_foreign_fault),
+        cmocka_unit_test(test_stop_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -622,7 +622,8 @@ static void emit_ras_push(struct cc *c)
  * 1: fallthrough): count the block, then go on to the compiled block
  * linked there through a jump that jit_link_patch() keeps pointing at the
  * linked block's code, or at the return to the dispatcher while there is
- * none. The budget and stop checks are at the target's entry. */
+ * none. The budget check is at the target's entry; a block that calls out
+ * checks for a stop request first (struct cc, calls_out). */
 static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
 {
     struct x86_buf *e = &c->e;
@@ -632,22 +633,37 @@ static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
         /* A loop onto itself: no link to read. The block cannot have been
          * invalidated while running (its own stores leave it through the
          * SMC exit), so jumping back to its body is safe. */
-        size_t f1 = 0;
-        if (c->counted) {
-            x86_alu_ri(e, true, ALU_CMP, R15, (int32_t)n);
-            f1 = x86_jcc_fwd(e, CC_B);
-        }
-        x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
         /* Cached registers stay live around the loop. */
-        x86_jcc_to(e, CC_E, c->loop_top);
-        if (f1) x86_patch_here(e, f1);
+        if (c->counted && !c->calls_out) {
+            x86_alu_ri(e, true, ALU_CMP, R15, (int32_t)n);
+            x86_jcc_to(e, CC_AE, c->loop_top);
+        } else {
+            size_t f1 = 0;
+            if (c->counted) {
+                x86_alu_ri(e, true, ALU_CMP, R15, (int32_t)n);
+                f1 = x86_jcc_fwd(e, CC_B);
+            }
+            if (c->calls_out) {
+                x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
+                x86_jcc_to(e, CC_E, c->loop_top);
+            } else {
+                x86_jmp_to(e, c->loop_top);
+            }
+            if (f1) x86_patch_here(e, f1);
+        }
         exit_wb(c, pc, 0, code);
         return;
     }
     writeback_chain(c);
     emit_ras_push(c);
+    size_t stop = 0;
+    if (c->calls_out) {
+        x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
+        stop = x86_jcc_fwd(e, CC_NE);
+    }
     c->link_jmp[slot] = x86_jmp_fwd(e);
     x86_patch_here(e, c->link_jmp[slot]);
+    if (stop) x86_patch_here(e, stop);
     c->link_unl[slot] = e->len;
     store_fixed(c);
     /* Not chained: the dispatcher pushes a call's return itself. */
@@ -660,8 +676,8 @@ static void emit_link_exit(struct cc *c, int slot, uint64_t pc, int code)
 /* The end of an indirect jump's lookup (rcx = the target pc, rax = a
  * candidate block, not NULL; miss: the rel32 of a jump taken when there
  * was none): if the candidate starts at the target and is compiled, push
- * a call's return and go to its entry (which checks the budget and stop
- * requests); else fall through, with every jump to a miss patched to land
+ * a call's return and go to its entry (which checks the budget); else
+ * fall through, with every jump to a miss patched to land
  * after this code. Clobbers rdx, rsi, rdi. */
 static void emit_goto_candidate(struct cc *c, size_t miss)
 {
@@ -1191,6 +1207,11 @@ static bool emit_insn(struct cc *c, unsigned idx)
         }
         writeback_chain(c);
         if (c->counted) x86_alu_ri(e, true, ALU_SUB, R15, (int32_t)n); /* the block retired */
+        size_t stop = 0;
+        if (c->chain && c->calls_out) {
+            x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
+            stop = x86_jcc_fwd(e, CC_NE);
+        }
         if (c->chain && c->tb->exit_kind == TB_EXIT_RET) {
             /* Return prediction, as the interpreter: the top of the
              * return-address stack names the calling block; if its return
@@ -1210,7 +1231,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_mov_rm(e, true, RDX, x86_m(RAX, (int32_t)offsetof(struct vm_tb, link[1].host)));
             x86_test_rr(e, true, RDX, RDX);
             size_t f3 = x86_jcc_fwd(e, CC_E);
-            /* The target's entry checks the budget and stop requests. */
+            /* The target's entry checks the budget. */
             x86_alu_mi(e, false, ALU_SUB, x86_m(RBX, CPU_OFF(ras_top)), 1);
             x86_jmp_r(e, RDX);
             size_t fs[] = { f1, f2, f3 };
@@ -1250,6 +1271,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
             x86_test_rr(e, true, RAX, RAX);
             emit_goto_candidate(c, x86_jcc_fwd(e, CC_E));
         }
+        if (stop) x86_patch_here(e, stop);
         /* Only the dispatcher reads the target from cpu->pc (rcx kept it). */
         x86_mov_mr(e, true, x86_m(RBX, CPU_OFF(pc)), RCX);
         store_fixed(c);
@@ -1371,6 +1393,11 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
                     .counted = !vm->cfg.engine.jit_uncounted, .faults = faults,
                     .hjc = j->hjc };
     struct x86_buf *e = &c.e;
+    c.calls_out = block_cb.fn != NULL;
+    for (unsigned i = 0; i < n; i++)
+        if (insns[i].exec_cb.fn || insns[i].mem_cb ||
+            (insns[i].id != RV_ILLEGAL && !tmpls[insns[i].id].kind))
+            c.calls_out = true;
 
     /* Prologue: callee-saved registers, the frame. */
     for (int i = 0; i < 6; i++) x86_push(e, saved[i]);
@@ -1387,15 +1414,14 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     for (unsigned i = 0; i < N_FIXED; i++) x86_mov_rm(e, true, fixed_host[i], XR(fixed_guest[i]));
     prologue_len = e->len; /* the same bytes for every block */
 
-    /* Chained jumps enter here: the block must fit in the budget left
-     * and no stop be pending, else the dispatcher resumes at it. */
+    /* Chained jumps enter here: the block must fit in the budget left,
+     * else the dispatcher resumes at it. Stop requests are checked by the
+     * dispatcher and by the exits of blocks that call out (calls_out). */
     size_t bail1 = 0;
     if (c.counted) {
         x86_alu_ri(e, true, ALU_CMP, R15, (int32_t)n);
         bail1 = x86_jcc_fwd(e, CC_B);
     }
-    x86_alu_mi(e, false, ALU_CMP, x86_m(RBX, CPU_OFF(stop_request)), 0);
-    size_t bail2 = x86_jcc_fwd(e, CC_NE);
 
     /* Register caching: the most used guest registers (at least twice) go
      * to cache_regs for the whole block. */
@@ -1463,7 +1489,6 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
     for (unsigned i = 0; i < ngroups; i++) emit_group_fallback(&c, &groups[i]);
     for (unsigned i = 0; i < c.nslow; i++) emit_slow(&c, &slow[i]);
     if (bail1) x86_patch_here(e, bail1);
-    x86_patch_here(e, bail2);
     store_fixed(&c);
     emit_exit(&c, insns[0].pc, 0, JIT_X_RESUME);
     /* The fault sites go with the block (the arena lives until a flush,

@@ -93,6 +93,12 @@ struct cc {
     const struct vm_tb *tb;
     bool chain;          /* exits may go on to linked blocks */
     bool counted;        /* count and check the budget (not jit_uncounted) */
+    /* The block calls out to code that may request a stop
+     * (vm_cpu_request_stop: instrumentation callbacks, the interpreter's
+     * handlers): its exits check for one before going on to another
+     * block. Other blocks never do: a stop requested from outside (a host
+     * signal) waits for the budget, at most a time slice. */
+    bool calls_out;
     unsigned n;
     struct slow *slow;
     unsigned nslow;
