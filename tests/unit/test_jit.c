@@ -1159,6 +1159,97 @@ static void test_stop_request(void **state)
     }
 }
 
+/* The W operations the JIT emits without a sign extension when their
+ * operand is known to lie in [0, 2^31) (struct cc, small): random blocks
+ * of the instructions that establish it (andi with any mask, negative
+ * ones included, srliw by any amount, 0 included, sltu, zext.h) and of
+ * those that use it (negw, sext.w, addw/subw from x0) and of others that
+ * clobber it, on three registers so that they feed each other; JIT against
+ * the interpreter. */
+#define R_(id, rd, rs1, rs2) (rv_insns[RV_##id].match | (rd) << 7 | (rs1) << 15 | (rs2) << 20)
+static void test_small_values(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    const unsigned regs[3] = { T0, T1, T2 };
+    for (int k = 0; k < 2000 * long_factor; k++) {
+        uint32_t code[40];
+        unsigned n = 2 + (unsigned)(rnd() % 30);
+        for (unsigned i = 0; i < n; i++) {
+            unsigned rd = regs[rnd() % 3], rs = regs[rnd() % 3], rt = regs[rnd() % 3];
+            int32_t imm = (int32_t)(rnd() % 4096) - 2048;
+            switch (rnd() % 9) {
+            case 0: code[i] = I_(RV_andi, rd, rs, imm); break;
+            case 1: code[i] = I_(RV_srliw, rd, rs, (int32_t)(rnd() % 32)); break;
+            case 2: code[i] = R_(sltu, rd, rs, rt); break;
+            case 3: code[i] = rv_insns[RV_zext_h].match | rd << 7 | rs << 15; break;
+            case 4: code[i] = R_(subw, rd, 0, rs); break;            /* negw */
+            case 5: code[i] = I_(RV_addiw, rd, rs, 0); break;         /* sext.w */
+            case 6: code[i] = R_(addw, rd, 0, rs); break;
+            case 7: code[i] = I_(RV_addi, rd, rs, imm); break;        /* clobbers */
+            default: code[i] = R_(sub, rd, rs, rt); break;
+            }
+        }
+        code[n] = EBREAK;
+        uint64_t x[32];
+        for (int r = 0; r < 32; r++) x[r] = special();
+        pair_load(&p, code, (n + 1) * 4, x);
+        char what[64];
+        snprintf(what, sizeof what, "small values %d", k);
+        pair_step(&p, 1 + rnd() % 40, what);
+        pair_step(&p, 1000, what);
+    }
+    pair_close(&p);
+}
+
+/* A callback may change registers (a debugger's "set $t0 = ..."): what the
+ * JIT knew of them before it no longer holds. */
+static void cb_clobber_t0(void *u, struct vm_cpu *cpu, uint64_t pc, uint64_t icount)
+{
+    (void)u;
+    (void)pc;
+    (void)icount;
+    cpu->x[T0] = 0x100000001ull;
+}
+static void hook_clobber(void *ctx, struct vm_tb_desc *tb)
+{
+    (void)ctx;
+    for (unsigned i = 0; i < tb->n_insns; i++)
+        if (tb->insns[i].pc == CODE + 4) tb->insns[i].exec_cb = cb_clobber_t0;
+}
+
+static void test_small_after_callback(void **state)
+{
+    (void)state;
+    const uint32_t code[] = {
+        I_(RV_andi, T0, T0, 7),        /* t0 in [0, 7] */
+        I_(RV_addi, T1, T1, 1),        /* its callback sets t0 = 2^32 + 1 */
+        R_(subw, T2, 0, T0),           /* negw: -1, from the low 32 bits */
+        EBREAK,
+    };
+    for (int i = 0; i < 2; i++) {
+        char err[256];
+        struct vm *vm;
+        struct vm_instrument ins = { .translate = hook_clobber };
+        struct vm_config c = { .addr_bits = 32, .instrument = &ins };
+        c.engine.engine = i ? VM_ENGINE_JIT : VM_ENGINE_INTERP;
+        if (vm_create(&c, &vm, err, sizeof err)) fail_msg("vm_create: %s", err);
+        assert_int_equal(vm_map(vm, CODE, 0x1000, VM_PROT_READ | VM_PROT_EXEC), 0);
+        assert_int_equal(vm_poke(vm, CODE, code, sizeof code), 0);
+        struct vm_cpu *cpu = vm_cpu_create(vm);
+        assert_non_null(cpu);
+        cpu->pc = CODE;
+        cpu->x[T0] = 0x1234;
+        struct vm_exit ex;
+        assert_int_equal(vm_run(cpu, 100, &ex), 0);
+        assert_int_equal(ex.reason, VM_EXIT_EXCEPTION);
+        assert_int_equal(cpu->x[T2], (uint64_t)-1);
+        vm_destroy(vm);
+    }
+}
+#undef R_
+
 static void test_cache_flush(void **state)
 {
     (void)state;
@@ -1214,6 +1305,8 @@ int main(void)
         cmocka_unit_test(test_rights_change),
         cmocka_unit_test(test_foreign_fault),
         cmocka_unit_test(test_stop_request),
+        cmocka_unit_test(test_small_values),
+        cmocka_unit_test(test_small_after_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

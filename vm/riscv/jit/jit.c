@@ -30,7 +30,8 @@
  * - Exits chain to the compiled blocks the dispatcher linked: static
  *   successors through direct jumps kept patched by jit_link_patch(), jalr
  *   through the inline cache, the return-address stack and the jump
- *   cache. Every block's entry checks the budget and stop requests.
+ *   cache. Every block's entry checks the budget; the exits of blocks
+ *   that call out check for stop requests (struct cc, calls_out).
  */
 #include "jit_internal.h"
 #include "../isa.h"
@@ -514,6 +515,7 @@ void reload_all(struct cc *c)
 {
     for (unsigned g = 1; g < 32; g++)
         if (c->host[g] >= 0) x86_mov_rm(&c->e, true, c->host[g], XR(g));
+    c->small = 0;
 }
 
 /* dst = x[g] (w: 64 bits, else the low 32 bits zero-extended). x0 is the
@@ -957,6 +959,9 @@ static bool emit_insn(struct cc *c, unsigned idx)
     uint64_t npc = in->pc + in->len;
     uint32_t n = c->n;
     if (in->exec_cb.fn) emit_callback(c, in->exec_cb, in->pc, idx);
+    /* What is known of the sources; rd's old value is gone. */
+    const uint64_t small = c->small;
+    if (in->rd < 33) c->small &= ~(1ull << in->rd);
     if (in->id == RV_ILLEGAL) {
         emit_trap(c, in, idx, RV_EXC_ILLEGAL, in->raw);
         return true;
@@ -1002,6 +1007,13 @@ static bool emit_insn(struct cc *c, unsigned idx)
             return false;
         }
         int d = dest(c, in, in->rs1);
+        if (t->kind == T_ALU_RI_W && t->arg == ALU_ADD && !imm && (small >> in->rs1 & 1)) {
+            /* sext.w of a value that is its own sign extension: a move */
+            get(c, true, d, in->rs1);
+            put(c, in, d);
+            c->small |= 1ull << in->rd;
+            return false;
+        }
         if (t->kind == T_ALU_RI_W && t->arg == ALU_ADD && !imm && in->rs1 < 33 && c->host[in->rs1] >= 0) {
             /* sext.w */
             x86_movsxd(e, d, c->host[in->rs1]);
@@ -1013,6 +1025,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
         if (imm || t->arg == ALU_AND) x86_alu_ri(e, t->kind == T_ALU_RI, (enum x86_alu)t->arg, d, imm);
         if (t->kind == T_ALU_RI_W) x86_movsxd(e, d, d);
         put(c, in, d);
+        if (t->kind == T_ALU_RI && t->arg == ALU_AND && imm >= 0) c->small |= 1ull << in->rd;
         return false;
     }
     case T_ALU_RR:
@@ -1023,12 +1036,16 @@ static bool emit_insn(struct cc *c, unsigned idx)
         if (in->rs1 == 0) {
             /* mv (0 + x, 0 | x, 0 ^ x), neg (0 - x), sext.w of a move (W). */
             int d = dest(c, in, 0);
-            if (w) get(c, true, d, in->rs2);
+            /* A W operation on a value in [0, 2^31) gives the 64-bit
+             * result: -x is in (-2^31, 0], x is itself. */
+            bool sm = !w && (small >> in->rs2 & 1) && op != ALU_AND;
+            if (w || sm) get(c, true, d, in->rs2);
             else get32(c, d, in->rs2);
-            if (op == ALU_SUB) x86_neg(e, w, d);
+            if (op == ALU_SUB) x86_neg(e, w || sm, d);
             else if (op == ALU_AND) x86_alu_rr(e, false, ALU_XOR, d, d);
-            if (!w) x86_movsxd(e, d, d);
+            if (!w && !sm) x86_movsxd(e, d, d);
             put(c, in, d);
+            if (sm && op != ALU_SUB) c->small |= 1ull << in->rd;
             return false;
         }
         if (in->rd < 32 && in->rd == in->rs2 && in->rs1 != in->rs2 && op != ALU_SUB &&
@@ -1055,6 +1072,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
         else alu_src(c, true, ALU_CMP, RAX, in->rs2);
         x86_setcc(e, (enum x86_cc)t->arg, RCX);
         put(c, in, RCX);
+        c->small |= 1ull << in->rd;
         return false;
     case T_SH_RI:
     case T_SH_RI_W: {
@@ -1063,8 +1081,12 @@ static bool emit_insn(struct cc *c, unsigned idx)
         if (t->kind == T_SH_RI) get(c, true, d, in->rs1);
         else get32(c, d, in->rs1);
         x86_shift_ri(e, t->kind == T_SH_RI, (enum x86_shift)t->arg, d, (uint8_t)in->imm);
-        if (t->kind == T_SH_RI_W) x86_movsxd(e, d, d);
+        /* A 32-bit logical shift right by 1 or more clears bit 31: the
+         * result is its own sign extension (the 32-bit op zero-extended). */
+        bool srl_w = t->kind == T_SH_RI_W && t->arg == SH_SHR && (in->imm & 31);
+        if (t->kind == T_SH_RI_W && !srl_w) x86_movsxd(e, d, d);
         put(c, in, d);
+        if (srl_w) c->small |= 1ull << in->rd;
         return false;
     }
     case T_SH_RR:
@@ -1149,6 +1171,7 @@ static bool emit_insn(struct cc *c, unsigned idx)
         if (pure) return false;
         ext_src(c, in->rs1, (unsigned)t->arg & 15, t->arg & JIT_SIGNED);
         put(c, in, RAX);
+        if (!(t->arg & JIT_SIGNED)) c->small |= 1ull << in->rd;
         return false;
     case T_REV8:
         if (pure) return false;
@@ -1486,6 +1509,7 @@ enum jit_result jit_compile(struct vm *vm, struct vm_tb *tb, const struct jit_in
         if (k < n) exit_wb(&c, insns[k].pc, k, JIT_X_PARTIAL);
         else emit_link_exit(&c, 1, end_pc, JIT_X_LINK1);
     }
+    c.small = 0; /* out-of-line code: nothing known where it joins */
     for (unsigned i = 0; i < ngroups; i++) emit_group_fallback(&c, &groups[i]);
     for (unsigned i = 0; i < c.nslow; i++) emit_slow(&c, &slow[i]);
     if (bail1) x86_patch_here(e, bail1);

@@ -99,6 +99,12 @@ struct cc {
      * block. Other blocks never do: a stop requested from outside (a host
      * signal) waits for the budget, at most a time slice. */
     bool calls_out;
+    /* Bit g: x[g] is known to lie in [0, 2^31), from what this block's
+     * own instructions computed (andi with a non-negative mask, srliw,
+     * slt, zext.b/h): its 32-bit sign extension is itself, so a W
+     * operation on it needs none. Cleared by every write of another kind
+     * and after every call (a callback may change registers). */
+    uint64_t small;
     unsigned n;
     struct slow *slow;
     unsigned nslow;
