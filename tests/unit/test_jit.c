@@ -1070,6 +1070,25 @@ static void test_foreign_fault(void **state)
  * a jal, the callback in the first; the stop comes at a random iteration.
  * Without a stop, the instrumented loop still runs chained. */
 struct stop_cb { unsigned calls, stop_at; };
+
+/* A vm of the given engine with instrumentation *ins (which must outlive
+ * it), len bytes of code at CODE (read+execute) and DATA read+write; its
+ * cpu at CODE is returned, the vm in *out. */
+static struct vm_cpu *instrumented_cpu(int engine, const struct vm_instrument *ins,
+                                       const void *code, size_t len, struct vm **out)
+{
+    char err[256];
+    struct vm_config c = { .addr_bits = 32, .instrument = ins };
+    c.engine.engine = engine;
+    if (vm_create(&c, out, err, sizeof err)) fail_msg("vm_create: %s", err);
+    assert_int_equal(vm_map(*out, CODE, 0x1000, VM_PROT_READ | VM_PROT_EXEC), 0);
+    assert_int_equal(vm_map(*out, DATA, DATA_RW, VM_PROT_READ | VM_PROT_WRITE), 0);
+    assert_int_equal(vm_poke(*out, CODE, code, len), 0);
+    struct vm_cpu *cpu = vm_cpu_create(*out);
+    assert_non_null(cpu);
+    cpu->pc = CODE;
+    return cpu;
+}
 static void cb_maybe_stop(void *u, struct vm_cpu *cpu, uint64_t pc, uint64_t icount)
 {
     struct stop_cb *s = u;
@@ -1109,22 +1128,15 @@ static void test_stop_request(void **state)
     for (int round = 0; round < 8; round++) {
         int shape = round & 1;
         struct stop_cb cb[2];
+        struct vm_instrument ins[2];
         struct vm_exit ex[2];
         struct vm *vm[2];
         struct vm_cpu *cpu[2];
         unsigned stop_at = round < 6 ? 1 + (unsigned)(rnd() % 900) : 0; /* 0: never */
         for (int i = 0; i < 2; i++) {
-            char err[256];
-            struct vm_instrument ins = { .ctx = &cb[i], .translate = hook_stop };
-            struct vm_config c = { .addr_bits = 32, .instrument = &ins };
-            c.engine.engine = i ? VM_ENGINE_JIT : VM_ENGINE_INTERP;
-            if (vm_create(&c, &vm[i], err, sizeof err)) fail_msg("vm_create: %s", err);
-            assert_int_equal(vm_map(vm[i], CODE, 0x1000, VM_PROT_READ | VM_PROT_EXEC), 0);
-            assert_int_equal(vm_map(vm[i], DATA, DATA_RW, VM_PROT_READ | VM_PROT_WRITE), 0);
-            assert_int_equal(vm_poke(vm[i], CODE, codes[shape], lens[shape]), 0);
-            cpu[i] = vm_cpu_create(vm[i]);
-            assert_non_null(cpu[i]);
-            cpu[i]->pc = CODE;
+            ins[i] = (struct vm_instrument){ .ctx = &cb[i], .translate = hook_stop };
+            cpu[i] = instrumented_cpu(i ? VM_ENGINE_JIT : VM_ENGINE_INTERP, &ins[i], codes[shape],
+                                      lens[shape], &vm[i]);
             cpu[i]->x[T0] = 1000;
             cpu[i]->x[T1] = DATA + 16;
             cb[i] = (struct stop_cb){ 0, stop_at };
@@ -1228,18 +1240,11 @@ static void test_small_after_callback(void **state)
         R_(subw, T2, 0, T0),           /* negw: -1, from the low 32 bits */
         EBREAK,
     };
+    const struct vm_instrument ins = { .translate = hook_clobber };
     for (int i = 0; i < 2; i++) {
-        char err[256];
         struct vm *vm;
-        struct vm_instrument ins = { .translate = hook_clobber };
-        struct vm_config c = { .addr_bits = 32, .instrument = &ins };
-        c.engine.engine = i ? VM_ENGINE_JIT : VM_ENGINE_INTERP;
-        if (vm_create(&c, &vm, err, sizeof err)) fail_msg("vm_create: %s", err);
-        assert_int_equal(vm_map(vm, CODE, 0x1000, VM_PROT_READ | VM_PROT_EXEC), 0);
-        assert_int_equal(vm_poke(vm, CODE, code, sizeof code), 0);
-        struct vm_cpu *cpu = vm_cpu_create(vm);
-        assert_non_null(cpu);
-        cpu->pc = CODE;
+        struct vm_cpu *cpu =
+            instrumented_cpu(i ? VM_ENGINE_JIT : VM_ENGINE_INTERP, &ins, code, sizeof code, &vm);
         cpu->x[T0] = 0x1234;
         struct vm_exit ex;
         assert_int_equal(vm_run(cpu, 100, &ex), 0);
