@@ -3,10 +3,12 @@
  * slow paths of guest accesses, and copies for the platform layer.
  *
  * The host mapping of every guest page allows exactly the loads and
- * stores the guest may make there (host_prot), so that compiled code can
- * leave those checks to the host MMU (docs/jit.md, "Memory"). The copies
- * made for the loader and the debugger, which act with the kernel's
- * rights, raise the host protection around the copy (host_open).
+ * stores the guest may make there, and no stores into pages holding
+ * translated code (host_prot), so that compiled code can leave those
+ * checks to the host MMU (docs/jit.md, "Memory"). C code that writes a
+ * page holding code drops the page's translations first (uncode); the
+ * copies made for the loader and the debugger, which act with the
+ * kernel's rights, raise the host protection around the copy (host_open).
  */
 #include "vm_internal.h"
 
@@ -66,13 +68,15 @@ static unsigned pf_of_prot(unsigned prot)
 }
 
 /* The host protection of a guest page with flags f: guest loads and
- * stores may do there exactly what the host allows. PF_CODE is not
- * reflected (stores check it themselves), so C code may write every
- * guest-writable page. */
+ * stores may do there exactly what the host allows, except that a page
+ * holding translated code (CODE) refuses stores: a store into code from
+ * compiled code faults into its slow path, which drops the translations
+ * (vm_mem_store_slow), as QEMU's user mode write-protects the host pages
+ * of translated code. The interpreter checks CODE itself. */
 static int host_prot(unsigned f)
 {
     if (!(f & PF_R)) return PROT_NONE;
-    return (f & PF_W) ? PROT_READ | PROT_WRITE : PROT_READ;
+    return (f & (PF_W | PF_CODE)) == PF_W ? PROT_READ | PROT_WRITE : PROT_READ;
 }
 
 /* Gives pages [first, first+n) the host protection of their flags, run by
@@ -118,6 +122,26 @@ static void host_close(struct vm *vm, uint64_t a, uint64_t len)
 {
     uint64_t first = a >> VM_PAGE_SHIFT, last = (a + len - 1) >> VM_PAGE_SHIFT;
     host_sync(vm, first, last - first + 1);
+}
+
+int vm_mem_set_code(struct vm *vm, uint64_t pn, bool code)
+{
+    uint8_t old = vm->mem.pf[pn];
+    uint8_t f = (uint8_t)(code ? old | PF_CODE : old & ~PF_CODE);
+    if (host_prot(old) == host_prot(f)) {
+        vm->mem.pf[pn] = f;
+        return 0;
+    }
+    if (code) {
+        /* Refused (no memory for one more host mapping): the caller does
+         * not let the block run, so no store can miss it. */
+        if (mprotect(vm->mem.host + (pn << VM_PAGE_SHIFT), VM_PAGE_SIZE, host_prot(f))) return -1;
+        vm->mem.pf[pn] = f;
+        return 0;
+    }
+    vm->mem.pf[pn] = f;
+    host_sync(vm, pn, 1);
+    return 0;
 }
 
 uint64_t vm_addr_limit(const struct vm *vm) { return vm->mem.size; }
@@ -189,6 +213,20 @@ static int any_code(const struct vm *vm, uint64_t a, uint64_t len)
     return 0;
 }
 
+/* Before C code writes [a, a+len) (len > 0, in range) other than with the
+ * kernel's rights: drops every translation built from the pages of the
+ * range, which makes the host allow the write (host_prot). Whole pages,
+ * not just the bytes: QEMU's user mode does the same, and a page that
+ * keeps some of its code would still refuse the write. Returns whether
+ * block `cur` was among those dropped (the caller must leave it after the
+ * current instruction). */
+static int uncode(struct vm *vm, uint64_t a, uint64_t len, const struct vm_tb *cur)
+{
+    if (!any_code(vm, a, len)) return 0;
+    uint64_t lo = a & ~(uint64_t)VM_PAGE_MASK, hi = ((a + len - 1) | VM_PAGE_MASK) + 1;
+    return vm_tb_invalidate_range(vm, lo, hi, cur);
+}
+
 int vm_read(struct vm *vm, uint64_t addr, void *buf, size_t len)
 {
     if (!pages_have(vm, addr, len, PF_R)) return -EFAULT;
@@ -240,18 +278,19 @@ int vm_mem_store_slow(struct vm *vm, uint64_t a, const void *src, unsigned size,
                       const struct vm_tb *cur)
 {
     if (!pages_have(vm, a, size, PF_W)) return -1;
+    int hit = uncode(vm, a, size, cur);
     memcpy(vm->mem.host + a, src, size);
-    if (any_code(vm, a, size)) return vm_tb_invalidate_range(vm, a, a + size, cur);
-    return 0;
+    return hit;
 }
 
 uint8_t *vm_mem_rmw(struct vm *vm, uint64_t a, unsigned size, const struct vm_tb *cur, int *hit_cur)
 {
     *hit_cur = 0;
     if (!pages_have(vm, a, size, PF_R | PF_W)) return NULL;
-    /* Invalidate before the write: the bytes are about to change, and the
-     * block being executed must be left right after this instruction. */
-    if (any_code(vm, a, size)) *hit_cur = vm_tb_invalidate_range(vm, a, a + size, cur);
+    /* Before the write: the bytes are about to change, the host must allow
+     * it, and the block being executed must be left right after this
+     * instruction. */
+    *hit_cur = uncode(vm, a, size, cur);
     return vm->mem.host + a;
 }
 
@@ -261,6 +300,7 @@ void *vm_host_ptr(struct vm *vm, uint64_t addr, size_t len, unsigned prot)
     unsigned need = PF_MAPPED | PF_R |
                     ((prot & VM_PROT_WRITE) ? PF_W : 0) | ((prot & VM_PROT_EXEC) ? PF_X : 0);
     if (!len || !pages_have(vm, addr, len, need)) return NULL;
+    if (prot & VM_PROT_WRITE) uncode(vm, addr, len, NULL);
     return vm->mem.host + addr;
 }
 

@@ -85,7 +85,7 @@ static void drop_code_page(struct vm *vm, uint64_t pn)
             struct vm_code_page *p = *pp;
             *pp = p->next;
             free(p);
-            vm->mem.pf[pn] &= (uint8_t)~PF_CODE;
+            vm_mem_set_code(vm, pn, false);
             return;
         }
 }
@@ -94,16 +94,16 @@ void vm_tb_add_pages(struct vm *vm, struct vm_tb *tb)
 {
     for (unsigned i = 0; i < tb->n_pages; i++) {
         struct vm_code_page *p = code_page(vm, tb->page[i], 1);
-        if (!p) {
-            /* Out of memory for the index: without it we could miss a store
-             * into this code, so the block must not run from the cache. */
+        if (!p || vm_mem_set_code(vm, tb->page[i], true)) {
+            /* Out of memory for the index or the host mapping: without
+             * them we could miss a store into this code, so the block must
+             * not run from the cache (an empty index entry is harmless). */
             tb->n_pages = (uint8_t)i;
             tb->valid = 0;
             return;
         }
         tb->page_next[i] = p->tbs;
         p->tbs = tb;
-        vm->mem.pf[tb->page[i]] |= PF_CODE;
     }
 }
 
@@ -212,7 +212,7 @@ static void free_pages(struct vm *vm)
         struct vm_code_page *p = vm->pages[i];
         while (p) {
             struct vm_code_page *n = p->next;
-            vm->mem.pf[p->pn] &= (uint8_t)~PF_CODE;
+            vm_mem_set_code(vm, p->pn, false);
             free(p);
             p = n;
         }

@@ -169,8 +169,10 @@ int vm_poke(struct vm *vm, uint64_t addr, const void *buf, size_t len);
  * readable and has all the rights in `prot` (VM_PROT_* bits), else NULL
  * (the host cannot read pages the guest may not read: use vm_peek). Valid
  * until the range is unmapped. For letting the host kernel read or fill
- * guest buffers directly; after writing through it, call vm_code_written().
- * len 0 gives NULL. */
+ * guest buffers directly; asking for VM_PROT_WRITE drops the translations
+ * built from the range's pages (the host refuses writes into translated
+ * code), and after writing through it, call vm_code_written(). len 0
+ * gives NULL. */
 void *vm_host_ptr(struct vm *vm, uint64_t addr, size_t len, unsigned prot);
 /* Reads [addr, addr+len) (mapped pages, whatever their rights: the
  * kernel's) in place: *p = its host address, readable until

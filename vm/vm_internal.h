@@ -18,7 +18,9 @@
 
 /* Per-page flags, one byte per guest page. R/W/X are the guest's rights;
  * CODE means translation blocks were built from the page, so stores to it
- * take the slow path that invalidates them. 0 means unmapped. */
+ * take the slow path that invalidates them (the interpreter checks the
+ * flag, compiled code relies on the host mapping, which refuses stores to
+ * such pages: vm_mem_set_code). 0 means unmapped. */
 enum { PF_R = 1, PF_W = 2, PF_X = 4, PF_MAPPED = 8, PF_CODE = 16 };
 
 /* Guest memory: guest address a lives at host address host + a. The whole
@@ -137,15 +139,22 @@ static inline uint8_t *vm_mem_fast(const struct vm_mem *m, uint64_t a, unsigned 
 }
 
 /* Slow paths (mem.c). Return 0 on success, -1 on a fault (nothing accessed).
- * vm_mem_store_slow returns 1 if the store overwrote code of block `cur`. */
+ * A store into a page holding code first drops every translation from the
+ * page; vm_mem_store_slow returns 1 if block `cur` was one of them (the
+ * caller leaves it after this instruction). */
 int vm_mem_load_slow(struct vm *vm, uint64_t a, void *dst, unsigned size);
 int vm_mem_store_slow(struct vm *vm, uint64_t a, const void *src, unsigned size,
                       const struct vm_tb *cur);
 /* Host pointer for an aligned read-modify-write of `size` bytes at a, or
- * NULL if the page is not readable and writable. Invalidates translations of
- * the bytes first if the page holds code; *hit_cur is set if `cur` was hit. */
+ * NULL if the page is not readable and writable. Drops the translations
+ * from the page first if it holds code; *hit_cur is set if `cur` was one. */
 uint8_t *vm_mem_rmw(struct vm *vm, uint64_t a, unsigned size, const struct vm_tb *cur,
                     int *hit_cur);
+/* Sets (code) or clears guest page pn's CODE flag and the host protection
+ * that goes with it (stores refused while set). Setting returns -1 if the
+ * host refused (out of memory for mappings): the flag stays clear and the
+ * caller must not run code from the page. Clearing always succeeds. */
+int vm_mem_set_code(struct vm *vm, uint64_t pn, bool code);
 
 /* Translation-block cache (tb.c). */
 void *vm_tb_alloc(struct vm *vm, size_t size);      /* NULL if the arena is full */

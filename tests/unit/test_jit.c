@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "cpu.h"
@@ -1033,6 +1034,75 @@ static void test_rights_change(void **state)
     pair_close(&p);
 }
 
+/* Writes into a page holding compiled code from every writer, each
+ * followed by a run of the rewritten instruction (which must be the new
+ * one): a compiled store into another block of the page (the host mapping
+ * refuses stores into translated code: the store faults into its slow
+ * path, which drops the page's translations), the host kernel filling a
+ * buffer there through vm_host_ptr (read(2) from a pipe, which fails with
+ * EFAULT if the host still refuses), and an atomic (the interpreter's
+ * handler, through vm_mem_rmw). JIT against the interpreter. */
+static void test_code_page_writes(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p, 0);
+    enum { B = 0x100, C = 0x200 };
+    uint32_t code[0x300 / 4] = { 0 };
+    code[0] = S_(RV_sw, T1, T0, 0);               /* 0: rewrite B's first instruction */
+    code[1] = I_(RV_addi, T2, T2, 1);
+    code[2] = J_(0, B - 8);                       /* jump to B */
+    code[B / 4] = I_(RV_addi, S0, S0, 1);         /* B */
+    code[B / 4 + 1] = EBREAK;
+    code[C / 4] = rv_insns[RV_amoadd_w].match | T1 << 15 | T3 << 20; /* C: B's word += t3 */
+    code[C / 4 + 1] = J_(0, B - C - 4);
+    uint64_t x[32] = { 0 };
+    x[T0] = I_(RV_addi, S0, S0, 1);
+    x[T1] = CODE + B;
+    x[T3] = 1u << 20;                             /* imm + 1 */
+    static const struct { const char *what; uint64_t pc, t0; int32_t s0; } steps[] = {
+        { "compile A and B", CODE, 0, 1 },
+        { "compiled store into B", CODE, 1, 100 },
+        { "read(2) into B", CODE + B, 0, 7 },
+        { "atomic into B", CODE + C, 0, 8 },
+    };
+    pair_load(&p, code, sizeof code, x);
+    for (unsigned k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        for (int i = 0; i < 2; i++) {
+            struct vm_cpu *c = p.cpu[i];
+            memcpy(c->x, x, sizeof x);
+            if (steps[k].t0) c->x[T0] = I_(RV_addi, S0, S0, 100);
+            c->pc = steps[k].pc;
+            if (k == 2) {
+                /* As a syscall lets the host kernel fill a guest buffer. */
+                uint32_t w = I_(RV_addi, S0, S0, 7);
+                int fd[2];
+                assert_int_equal(pipe(fd), 0);
+                assert_int_equal(write(fd[1], &w, 4), 4);
+                void *h = vm_host_ptr(p.vm[i], CODE + B, 4, VM_PROT_WRITE);
+                assert_non_null(h);
+                assert_int_equal(read(fd[0], h, 4), 4);
+                vm_code_written(p.vm[i], CODE + B, 4);
+                close(fd[0]);
+                close(fd[1]);
+            }
+        }
+        struct vm_exit ex[2];
+        for (int i = 0; i < 2; i++) assert_int_equal(vm_run(p.cpu[i], 1000, &ex[i]), 0);
+        for (int i = 0; i < 2; i++) {
+            if (ex[i].cause != RV_EXC_BREAKPOINT || p.cpu[i]->x[S0] != (uint64_t)steps[k].s0)
+                fail_msg("%s: %s: exit cause %u, s0 %lld (want %d)", steps[k].what,
+                         i ? "jit" : "interp", (unsigned)ex[i].cause,
+                         (long long)p.cpu[i]->x[S0], steps[k].s0);
+            assert_int_equal(ex[i].pc, CODE + B + 4);
+        }
+    }
+    struct vm_stats st;
+    vm_get_stats(p.vm[1], &st);
+    assert_true(st.jit_blocks >= 3 && st.tb_invalidated >= 3);
+    pair_close(&p);
+}
+
 /* A fault that is no guest access of compiled code (a bug in reprise)
  * still ends the process with SIGSEGV once the JIT's handler is installed,
  * instead of being taken for a guest fault or repeating forever. */
@@ -1308,6 +1378,7 @@ int main(void)
         cmocka_unit_test(test_cache_flush),
         cmocka_unit_test(test_fixed_registers),
         cmocka_unit_test(test_rights_change),
+        cmocka_unit_test(test_code_page_writes),
         cmocka_unit_test(test_foreign_fault),
         cmocka_unit_test(test_stop_request),
         cmocka_unit_test(test_small_values),

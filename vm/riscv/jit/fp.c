@@ -66,14 +66,14 @@ static void emit_mem(struct cc *c, unsigned idx, const struct tmpl *t)
     emit_addr(c, in);
     if (t->kind == T_FLOAD) {
         s->kind = size | JIT_FREG | (uint32_t)in->rd << 8;
-        emit_fast_check(c, s, size, PF_R, PF_R);
+        emit_fast_check(c, s);
         x86_load(e, RAX, guest_mem(), size, false);
         if (size == 4) emit_box(e, RAX);
         x86_mov_mr(e, true, FR(in->rd), RAX);
     } else {
         s->kind = size;
         x86_mov_rm(e, size == 8, RDX, FR(in->rs2));
-        emit_fast_check(c, s, size, PF_W | PF_CODE, PF_W);
+        emit_fast_check(c, s);
         x86_store(e, guest_mem(), RDX, size);
     }
     s->resume = e->len;

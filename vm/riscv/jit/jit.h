@@ -66,12 +66,11 @@ enum { JIT_H_OK, JIT_H_EXC, JIT_H_SMC };
  * On return cpu->pc is the next pc (the faulting instruction's for EXC),
  * cpu->icount has been advanced by exactly the instructions retired and
  * cpu->cur_tb is the last block run; for EXC, cpu->exc_cause/exc_tval are
- * set. host/pf/limit8 are vm->mem's fields. cpu->cur_tb must be the block
- * on entry (stores that hit the running block's code end it with
+ * set. host/limit8 are vm->mem's fields. cpu->cur_tb must be the block
+ * on entry (stores into the pages of the running block's code end it with
  * JIT_X_SMC). The first block must fit in the budget.
  */
-typedef int (*jit_entry_fn)(struct vm_cpu *cpu, uint8_t *host, const uint8_t *pf,
-                            uint64_t limit8, uint64_t budget);
+typedef int (*jit_entry_fn)(struct vm_cpu *cpu, uint8_t *host, uint64_t limit8, uint64_t budget);
 
 /* Runs compiled block tb (tb->jit_code set) as jit_entry_fn describes,
  * with the fault handler knowing which code cache runs on this thread: a

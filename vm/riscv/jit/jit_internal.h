@@ -145,8 +145,9 @@ void emit_addr(struct cc *c, const struct jit_insn *in);
 /* The inline part of vm_mem_fast() for the address in rsi: jumps to slow
  * path s unless the access may be done at guest_mem(), which must be the
  * next instruction emitted (it is recorded as s's fault site: the host MMU
- * checks the page's read and write rights). Clobbers rax. */
-void emit_fast_check(struct cc *c, struct slow *s, unsigned size, unsigned mask, unsigned want);
+ * checks the page's read and write rights, and refuses stores into
+ * translated code). */
+void emit_fast_check(struct cc *c, struct slow *s);
 /* Calls fn (SysV ABI; clobbers the caller-saved registers). */
 void emit_call(struct x86_buf *e, const void *fn);
 /* cpu->icount = the count at the start of the current block + count. */

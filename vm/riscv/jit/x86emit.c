@@ -16,6 +16,23 @@ void x86_byte(struct x86_buf *e, uint8_t b)
     e->buf[e->len++] = b;
 }
 
+void x86_nops(struct x86_buf *e, unsigned n)
+{
+    /* The recommended multi-byte NOPs (Intel SDM vol. 2B, NOP), longest
+     * first: one instruction per 8 bytes rather than one per byte. */
+    static const uint8_t nop[9][8] = {
+        { 0 }, { 0x90 }, { 0x66, 0x90 }, { 0x0f, 0x1f, 0x00 }, { 0x0f, 0x1f, 0x40, 0x00 },
+        { 0x0f, 0x1f, 0x44, 0x00, 0x00 }, { 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+        { 0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00 },
+        { 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+    };
+    while (n) {
+        unsigned k = n > 8 ? 8 : n;
+        for (unsigned i = 0; i < k; i++) x86_byte(e, nop[k][i]);
+        n -= k;
+    }
+}
+
 void x86_u32(struct x86_buf *e, uint32_t v)
 {
     for (int i = 0; i < 4; i++) x86_byte(e, (uint8_t)(v >> (8 * i)));

@@ -56,6 +56,8 @@ enum x86_cc {
 /* Raw bytes. */
 void x86_byte(struct x86_buf *e, uint8_t b);
 void x86_u32(struct x86_buf *e, uint32_t v);
+/* n bytes of no-operation (padding before a jump target). */
+void x86_nops(struct x86_buf *e, unsigned n);
 
 /* w: 64-bit operation (REX.W) when true, 32-bit otherwise (which zeroes
  * the upper half of a destination register). */
