@@ -346,6 +346,16 @@ int cmd_expand(int argc, char **argv)
     if (rc == 0) rc = lx_run(proc, &ex, err, sizeof err);
     uint64_t icount = proc ? lx_icount(proc) : 0;
     char terr[1024] = "";
+    if (pg.on) {
+        /* The last rows and the indexes: a tenth to half of the time of a
+         * memory trace, long enough to say so. */
+        char ic[16], rw[16];
+        human(ic, sizeof ic, (double)icount);
+        human(rw, sizeof rw, (double)tracer_rows(tr));
+        fprintf(stderr, "\rreprise: expand: %s instructions, %s rows; writing the last rows, "
+                        "building indexes\033[K", ic, rw);
+        pg.drawn = true;
+    }
     int trc = tracer_finish(tr, proc, terr, sizeof terr);
     struct rep_result res;
     rep_port_finish(port, proc, rc, err, &ex, &res);
@@ -369,8 +379,8 @@ int cmd_expand(int argc, char **argv)
     }
     fprintf(stderr,
             "reprise: expanded %s into %s: %" PRIu64 " instructions replayed, %" PRIu64
-            " rows, %.3f s\n",
-            file, output, icount, tracer_rows(tr), secs);
+            " rows, %.3f s (indexes %.3f s)\n",
+            file, output, icount, tracer_rows(tr), secs, tracer_index_seconds(tr));
 out:
     lx_destroy(proc);
     tracer_destroy(tr);

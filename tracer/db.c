@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define COMMIT_ROWS (1u << 20)
@@ -80,6 +81,7 @@ struct tdb {
     struct tdb_table *tables;
     char **end_sql;
     size_t n_end;
+    double end_secs;         /* spent in tdb_finish's indexes and deferred SQL */
     uint64_t rows;           /* rows ended (replay thread) */
     uint64_t uncommitted;    /* writer thread */
     const struct chunk *writing; /* what tdb_chunk reads (writer thread) */
@@ -395,14 +397,14 @@ int tdb_open(const char *path, struct tdb **out, char *err, size_t errlen)
         return -1;
     }
     /* 16 KiB pages: the addr index of bench_fp's mem trace builds in 25 %
-     * less time than with 64 KiB pages, and the load is no slower. An
-     * 8 MiB page cache: the load appends, and CREATE INDEX sorts in runs
-     * as large as the page cache, in a linked list: runs of a few MiB stay
-     * in the processor's caches, where those of 64 MiB do not (1.5 s
-     * instead of 2.6 s for the addr index of 4M accesses to few
-     * addresses). */
+     * less time than with 64 KiB pages, and the load is no slower. A
+     * 2 MiB page cache: the load appends, and CREATE INDEX sorts in runs
+     * as large as the page cache, in a linked list: small runs stay in the
+     * processor's caches (bench_calls' 18M accesses: their addr index in
+     * 7.1-7.5 s with 2 MiB, 8.5 s with 8 MiB; sorting them alone 6.4 s,
+     * 7.0 s, and 10.6 s with 64 MiB; the load as fast with either). */
     if (exec_now(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
-                     "PRAGMA page_size=16384; PRAGMA cache_size=-8192; "
+                     "PRAGMA page_size=16384; PRAGMA cache_size=-2048; "
                      "PRAGMA locking_mode=EXCLUSIVE; BEGIN")) {
         snprintf(err, errlen, "%s: %s", path, db->err);
         tdb_close(db);
@@ -622,10 +624,16 @@ int tdb_finish(struct tdb *db)
     drain(db);
     if (db->failed) return -1;
     if (exec_now(db, "COMMIT")) return -1;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
     for (size_t i = 0; i < db->n_end; i++)
         if (exec_now(db, db->end_sql[i])) return -1;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    db->end_secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     return db->err[0] ? -1 : 0;
 }
+
+double tdb_index_seconds(const struct tdb *db) { return db->end_secs; }
 
 /* Appends to out the ordered tables from t to the end of the list, the
  * oldest first (db->tables is newest first). */

@@ -59,6 +59,9 @@ const char *tdb_error(struct tdb *db);
 char *tdb_icount_ordered(const struct tdb *db);
 /* Rows ended so far, written or not. */
 uint64_t tdb_rows(const struct tdb *db);
+/* Wall-clock seconds tdb_finish spent building indexes and running the
+ * deferred SQL (0 before it ran): what the expansion costs after the load. */
+double tdb_index_seconds(const struct tdb *db);
 /* Stops the writer thread (dropping rows not yet written unless
  * tdb_finish ran), closes the connection, frees db. NULL is ignored. */
 void tdb_close(struct tdb *db);

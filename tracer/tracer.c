@@ -1422,6 +1422,8 @@ void tracer_on_progress(struct tracer *tr, void (*progress)(void *ctx, uint64_t 
 
 uint64_t tracer_rows(const struct tracer *tr) { return tdb_rows(tr->db); }
 
+double tracer_index_seconds(const struct tracer *tr) { return tdb_index_seconds(tr->db); }
+
 int tracer_finish(struct tracer *tr, struct lx_proc *p, char *err, size_t errlen)
 {
     if (tr->pend.on) {

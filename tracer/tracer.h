@@ -79,6 +79,9 @@ int tracer_finish(struct tracer *tr, struct lx_proc *p, char *err, size_t errlen
 
 /* Rows written so far, all tables. */
 uint64_t tracer_rows(const struct tracer *tr);
+/* Seconds tracer_finish spent building indexes (and views) after the load:
+ * wall-clock time, 0 before it ran. */
+double tracer_index_seconds(const struct tracer *tr);
 
 /* Unloads the plugins and closes the database. NULL is a no-op. */
 void tracer_destroy(struct tracer *tr);
