@@ -4,6 +4,7 @@
 #   - the insn trace holds exactly the instructions the replay retired;
 #   - the first executed pc is the program's ELF entry;
 #   - the stored disassembly agrees with riscv64-linux-gnu-objdump;
+#   - the summary gives the replay's count and the index time within the whole;
 #   - --from/--to limit the rows to exactly the window;
 #   - mem: every read returns the last write to the same bytes;
 #   - bad plugin names, arguments and API versions give clear errors, and
@@ -29,6 +30,13 @@ check "plugins mem" 0 "$reprise" plugins mem
 expect_grep "mem arguments" "reads=bool (default true)" "$tmp/out"
 
 check "expand insn+mem" 0 "$reprise" expand s.rpr -o t.db -p insn -p mem
+# The summary: the replay's count, and the seconds the indexes took within
+# the whole.
+summary=$(sed -n 's/^reprise: expanded s.rpr into t.db: \([0-9]*\) instructions replayed, [0-9]* rows, \([0-9.]*\) s (indexes \([0-9.]*\) s)$/\1 \2 \3/p' "$tmp/err")
+read -r s_insns s_secs s_index <<< "$summary"
+if [ "${s_insns:-}" = "$replayed" ] &&
+    awk -v a="${s_secs:-0}" -v b="${s_index:-x}" 'BEGIN { exit !(b != "x" && b + 0 <= a + 0) }'; then ok; else
+    bad "expand summary: $(cat "$tmp/err")"; fi
 same "instructions = replay's count" "$(q t.db 'select sum(n_insns) from block_exec')" "$replayed"
 same "insn_exec rows = replay's count" "$(q t.db 'select count(*) from insn_exec')" "$replayed"
 same "insn_exec icounts are 0..n-1" \
