@@ -1066,10 +1066,14 @@ static bool emit_insn(struct cc *c, unsigned idx)
          * same masking as X2 & 63 and X2 & 31 in the table. */
         if (pure) return false;
         get(c, true, RCX, in->rs2);
-        get(c, t->kind == T_SH_RR, RAX, in->rs1);
-        x86_shift_rcl(e, t->kind == T_SH_RR, (enum x86_shift)t->arg, RAX);
-        if (t->kind == T_SH_RR_W) x86_movsxd(e, RAX, RAX);
-        put(c, in, RAX);
+        { /* rs2 is read already: rd's own register may take the result */
+            int d = dest(c, in, in->rs1);
+            if (t->kind == T_SH_RR) get(c, true, d, in->rs1);
+            else get32(c, d, in->rs1); /* a 32-bit shift reads the low half only */
+            x86_shift_rcl(e, t->kind == T_SH_RR, (enum x86_shift)t->arg, d);
+            if (t->kind == T_SH_RR_W) x86_movsxd(e, d, d);
+            put(c, in, d);
+        }
         return false;
     case T_MUL:
     case T_MUL_W: {
