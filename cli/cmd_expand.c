@@ -347,8 +347,8 @@ int cmd_expand(int argc, char **argv)
     uint64_t icount = proc ? lx_icount(proc) : 0;
     char terr[1024] = "";
     if (pg.on) {
-        /* The last rows and the indexes: a tenth to half of the time of a
-         * memory trace, long enough to say so. */
+        /* The last rows and the indexes: about half of a memory trace's
+         * time (docs/performance.md), long enough to say so. */
         char ic[16], rw[16];
         human(ic, sizeof ic, (double)icount);
         human(rw, sizeof rw, (double)tracer_rows(tr));
