@@ -1,9 +1,9 @@
 /*
  * insn.c - the `insn` plugin: the instruction trace, REVEN-style. Each
- * translated block is stored once (tables `block` and `block_insn`) and
- * each execution of a block is one row of `block_exec`; the view
- * `insn_exec` gives one row per executed instruction. Built only against
- * <reprise/plugin.h>.
+ * translated block is stored once (tables `block` and `block_insn`), each
+ * run of back-to-back executions of a block is one row of `block_run`; the
+ * views `block_exec` and `insn_exec` give one row per block execution and
+ * per executed instruction. Built only against <reprise/plugin.h>.
  */
 #include <reprise/plugin.h>
 
@@ -30,8 +30,8 @@ static const struct reprise_column insn_cols[] = {
     { "symbol", REPRISE_COL_TEXT }, /* func+0x1c, filled at the end (sym()) */
 };
 
-enum { E_ID, E_ICOUNT, E_THREAD, E_BLOCK, E_FIRST, E_COUNT };
-static const struct reprise_column exec_cols[] = {
+enum { E_ID, E_ICOUNT, E_THREAD, E_BLOCK, E_FIRST, E_COUNT, E_EXECS };
+static const struct reprise_column run_cols[] = {
     /* Left for SQLite to number: rows arrive in icount order, so id order
      * is time order (icount_id() finds a time's row), and an insert with
      * a rowid of its own would cost a search of the table's B-tree. */
@@ -40,18 +40,65 @@ static const struct reprise_column exec_cols[] = {
     { "thread", REPRISE_COL_INT },
     { "block_id", REPRISE_COL_INT },
     { "first", REPRISE_COL_INT },   /* idx of the first instruction executed */
-    { "n_insns", REPRISE_COL_INT }, /* instructions executed */
+    { "n_insns", REPRISE_COL_INT }, /* instructions executed, per execution */
+    { "n_execs", REPRISE_COL_INT }, /* executions, back to back */
 };
+
+/* Instructions in one block_run row at most (so executions too: the rows
+ * of block_rep). A loop running longer takes a row per RUN_MAX
+ * instructions; a query for the run holding icount t looks from row
+ * icount_id('block_run', t - RUN_MAX) on (docs/trace-schema.md). */
+#define RUN_MAX 4096
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+/* The run being gathered: executions of one block by one thread, each of
+ * the same instructions, each starting where the one before ended (no
+ * other thread ran between them, and the window and --sample kept every
+ * one). One row per run rather than per execution: a loop of one block is
+ * one row, and SQLite's cost per row is what bounds an instruction trace
+ * (docs/performance.md). */
+static struct {
+    int64_t icount, thread, block;
+    unsigned first, count, n_execs; /* n_execs 0: none */
+} run;
+
+static void flush_run(void)
+{
+    if (!run.n_execs) return;
+    reprise_row_int(t_exec, E_ICOUNT, run.icount);
+    reprise_row_int(t_exec, E_THREAD, run.thread);
+    reprise_row_int(t_exec, E_BLOCK, run.block);
+    reprise_row_int(t_exec, E_FIRST, run.first);
+    reprise_row_int(t_exec, E_COUNT, run.count);
+    reprise_row_int(t_exec, E_EXECS, run.n_execs);
+    reprise_row_end(t_exec);
+    run.n_execs = 0;
+}
 
 static void on_exec(void *udata, const struct reprise_block_exec *bx)
 {
     int64_t block = (int64_t)(uintptr_t)udata;
-    reprise_row_int(t_exec, E_ICOUNT, (int64_t)bx->point.icount);
-    reprise_row_int(t_exec, E_THREAD, bx->point.thread);
-    reprise_row_int(t_exec, E_BLOCK, block);
-    reprise_row_int(t_exec, E_FIRST, bx->first);
-    reprise_row_int(t_exec, E_COUNT, bx->count);
-    reprise_row_end(t_exec);
+    int64_t icount = (int64_t)bx->point.icount;
+    if (run.n_execs && run.count && (uint64_t)(run.n_execs + 1) * run.count <= RUN_MAX &&
+        run.block == block && run.thread == bx->point.thread && run.first == bx->first &&
+        run.count == bx->count && icount == run.icount + (int64_t)run.n_execs * run.count) {
+        run.n_execs++;
+        return;
+    }
+    flush_run();
+    run.icount = icount;
+    run.thread = bx->point.thread;
+    run.block = block;
+    run.first = bx->first;
+    run.count = bx->count;
+    run.n_execs = 1;
+}
+
+static void on_finish(void *udata)
+{
+    (void)udata;
+    flush_run();
 }
 
 static void on_translate(void *udata, struct reprise_tb *tb)
@@ -81,22 +128,37 @@ static int install(struct reprise_host *h)
 {
     t_block = reprise_table_declare(h, "block", block_cols, 3);
     t_insn = reprise_table_declare(h, "block_insn", insn_cols, 8);
-    t_exec = reprise_table_declare(h, "block_exec", exec_cols, 6);
+    t_exec = reprise_table_declare(h, "block_run", run_cols, 7);
     if (!t_block || !t_insn || !t_exec) return -1;
     reprise_table_index(t_insn, "block_id, idx");
     reprise_table_index(t_insn, "pc");
-    /* No index on block_exec: id is the time index, and an index on
+    /* No index on block_run: id is the time index, and an index on
      * block_id would cost more to build than the scans it saves. */
     /* Symbols are known once every module is mapped: name them at the end
      * (sym() is one of the SQL functions of every connection reprise opens). */
     reprise_sql_at_end(h, "UPDATE block_insn SET symbol = sym(pc)");
+    /* block_rep numbers the executions of a run (k from 0), so that plain
+     * SQL (the sqlite3 shell too) turns a run into its executions: a rowid
+     * range, k < n_execs. CROSS JOIN keeps it the inner loop. */
+    reprise_sql_at_end(h, "CREATE TABLE block_rep (k INTEGER PRIMARY KEY); "
+                          "INSERT INTO block_rep WITH RECURSIVE s(k) AS (SELECT 0 UNION ALL "
+                          "SELECT k + 1 FROM s WHERE k < " XSTR(RUN_MAX) " - 1) SELECT k FROM s");
+    reprise_sql_at_end(h,
+                       "CREATE VIEW block_exec AS "
+                       "SELECT r.icount + k.k * r.n_insns AS icount, r.thread AS thread, "
+                       "r.block_id AS block_id, r.first AS first, r.n_insns AS n_insns, "
+                       "r.id AS block_run_id, k.k AS rep "
+                       "FROM block_run r CROSS JOIN block_rep k ON k.k < r.n_execs");
     reprise_sql_at_end(h,
                        "CREATE VIEW insn_exec AS "
-                       "SELECT e.icount + (i.idx - e.first) AS icount, e.thread AS thread, "
-                       "i.pc AS pc, i.size AS size, i.raw AS raw, i.class AS class, "
-                       "i.disasm AS disasm, i.symbol AS symbol, e.id AS block_exec_id "
-                       "FROM block_exec e JOIN block_insn i ON i.block_id = e.block_id "
-                       "AND i.idx >= e.first AND i.idx < e.first + e.n_insns");
+                       "SELECT r.icount + k.k * r.n_insns + (i.idx - r.first) AS icount, "
+                       "r.thread AS thread, i.pc AS pc, i.size AS size, i.raw AS raw, "
+                       "i.class AS class, i.disasm AS disasm, i.symbol AS symbol, "
+                       "r.id AS block_run_id "
+                       "FROM block_run r JOIN block_insn i ON i.block_id = r.block_id "
+                       "AND i.idx >= r.first AND i.idx < r.first + r.n_insns "
+                       "CROSS JOIN block_rep k ON k.k < r.n_execs");
+    reprise_on_finish(h, on_finish, NULL);
     reprise_on_translate(h, on_translate, NULL);
     return 0;
 }
@@ -104,7 +166,7 @@ static int install(struct reprise_host *h)
 static const struct reprise_plugin_info info = {
     .api_version = REPRISE_PLUGIN_API_VERSION,
     .name = "insn",
-    .summary = "instruction trace: blocks once, one row per block execution, view insn_exec",
+    .summary = "instruction trace: blocks once, a row per run of one block, views block_exec, insn_exec",
     .args = NULL,
     .install = install,
 };

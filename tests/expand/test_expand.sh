@@ -38,6 +38,17 @@ if [ "${s_insns:-}" = "$replayed" ] &&
     awk -v a="${s_secs:-0}" -v b="${s_index:-x}" 'BEGIN { exit !(b != "x" && b + 0 <= a + 0) }'; then ok; else
     bad "expand summary: $(cat "$tmp/err")"; fi
 same "instructions = replay's count" "$(q t.db 'select sum(n_insns) from block_exec')" "$replayed"
+# Runs: loops make block_run shorter than block_exec, no run passes 4096
+# instructions, and each execution of a run starts where the one before
+# it ended (every execution's icount is the end of the one before, in time
+# order: with one thread, the whole trace is back to back).
+same "block_run: fewer rows than executions" \
+    "$(q t.db 'select (select count(*) from block_run) < (select count(*) from block_exec)')" "1"
+same "block_run: at most 4096 instructions a run" \
+    "$(q t.db 'select count(*) from block_run where n_execs > 1 and n_execs * n_insns > 4096')" "0"
+same "block_exec: back to back" \
+    "$(q t.db 'select count(*) from (select icount, lag(icount + n_insns) over (order by icount) prev
+               from block_exec) where prev is not null and prev <> icount')" "0"
 same "insn_exec rows = replay's count" "$(q t.db 'select count(*) from insn_exec')" "$replayed"
 same "insn_exec icounts are 0..n-1" \
     "$(q t.db 'select count(distinct icount), min(icount), max(icount) from insn_exec')" \
@@ -106,10 +117,10 @@ same "window mem rows" \
 same "window in meta" "$(q w.db "select group_concat(value) from meta where key in ('from','to')")" \
     "$from,$to"
 
-# Rowid order is time order in block_exec and mem (their ids are SQLite's,
+# Rowid order is time order in block_run and mem (their ids are SQLite's,
 # rows arrive in icount order): meta says so, the file agrees, and
 # icount_id() turns the window into the same rows as a scan.
-for t in block_exec mem; do
+for t in block_run mem; do
     same "$t: listed in icount order" \
         "$(q t.db "select ' ' || value || ' ' like '% $t %' from meta where key = 'icount_ordered'")" "1"
     same "$t: icount never falls in rowid order" \
@@ -185,7 +196,7 @@ check "expand --function nosuch" 1 "$reprise" expand s.rpr -o e.db --function no
 expect_grep "unknown function named" "no function of that name" "$tmp/err"
 check "expand --limit" 0 "$reprise" expand s.rpr -o lim.db --limit 5000 -p insn -p mem
 same "--limit writes exactly that many plugin rows" \
-    "$(q lim.db 'select (select count(*) from block) + (select count(*) from block_insn) + (select count(*) from block_exec) + (select count(*) from mem)')" "5000"
+    "$(q lim.db 'select (select count(*) from block) + (select count(*) from block_insn) + (select count(*) from block_run) + (select count(*) from mem)')" "5000"
 # A database that cannot be written (file size limit; SIGXFSZ ignored so
 # that writes fail with EFBIG): exit 1 with SQLite's reason.
 check "expand into a full file" 1 bash -c 'trap "" XFSZ; ulimit -f 64; exec "$@"' - \

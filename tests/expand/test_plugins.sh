@@ -181,15 +181,15 @@ same "call: insns of fib(15) = its instructions in the trace" \
     "$(q call.db "select c.insns from call c join call m on m.id = c.parent_id where c.callee = $fib and m.callee = $main")" \
     "$(q call.db "select count(*) from insn_exec, (select c.icount a, c.end_icount b from call c join call m on m.id = c.parent_id where c.callee = $fib and m.callee = $main) w where icount >= w.a and icount < w.b")"
 check "expand call, threads" 0 "$reprise" expand t.rpr -o tcall.db -p insn -p call
-# (icount_id() turns the call's window into a block_exec rowid range; a
-# block is at most 256 instructions, and runs without a thread switch)
+# (icount_id() turns the call's window into a block_run rowid range: a
+# run is at most 4096 instructions, without a thread switch)
 same "call: insns = the thread's own instructions in the call" \
     "$(rq tcall.db 'select count(*) from call c
        where c.end_icount is not null and c.insns <>
        (select coalesce(sum(max(0, min(e.icount + e.n_insns, c.end_icount)
                                    - max(e.icount, c.icount))), 0)
-        from block_exec e where e.id >= icount_id('"'block_exec'"', c.icount - 256)
-        and e.id < icount_id('"'block_exec'"', c.end_icount) and e.thread = c.thread)')" "0"
+        from block_exec e where e.block_run_id >= icount_id('"'block_run'"', c.icount - 4096)
+        and e.block_run_id < icount_id('"'block_run'"', c.end_icount) and e.thread = c.thread)')" "0"
 same "call: parents enclose their children" \
     "$(q call.db 'select count(*) from call c join call p on p.id = c.parent_id
                   where p.depth <> c.depth - 1 or p.thread <> c.thread or c.icount < p.icount
