@@ -7,7 +7,9 @@
  */
 #include <reprise/plugin.h>
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static struct reprise_table *t_block, *t_insn, *t_exec;
 
@@ -30,7 +32,7 @@ static const struct reprise_column insn_cols[] = {
     { "symbol", REPRISE_COL_TEXT }, /* func+0x1c, filled at the end (sym()) */
 };
 
-enum { E_ID, E_ICOUNT, E_THREAD, E_BLOCK, E_FIRST, E_COUNT, E_EXECS };
+enum { E_ID, E_ICOUNT, E_THREAD, E_BLOCK, E_FIRST, E_COUNT };
 static const struct reprise_column run_cols[] = {
     /* Left for SQLite to number: rows arrive in icount order, so id order
      * is time order (icount_id() finds a time's row), and an insert with
@@ -40,70 +42,84 @@ static const struct reprise_column run_cols[] = {
     { "thread", REPRISE_COL_INT },
     { "block_id", REPRISE_COL_INT },
     { "first", REPRISE_COL_INT },   /* idx of the first instruction executed */
-    { "n_insns", REPRISE_COL_INT }, /* instructions executed, per execution */
-    { "n_execs", REPRISE_COL_INT }, /* executions, back to back */
+    /* Instructions executed: of one execution, or, when more than the
+     * block holds, of n_insns / block.n_insns whole executions. A column
+     * n_execs would cost each row (of any workload) 15 % more. */
+    { "n_insns", REPRISE_COL_INT },
 };
 
-/* Instructions in one block_run row at most (so executions too: the rows
- * of block_rep). A loop running longer takes a row per RUN_MAX
- * instructions; a query for the run holding icount t looks from row
- * icount_id('block_run', t - RUN_MAX) on (docs/trace-schema.md). */
+/* Instructions in one block_run row of several executions at most (so
+ * executions too: the rows of block_rep). A loop running longer takes a
+ * row per RUN_MAX instructions; a query for the run holding icount t looks
+ * from row icount_id('block_run', t - RUN_MAX) on (docs/trace-schema.md). */
 #define RUN_MAX 4096
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
-/* The run being gathered: executions of one block by one thread, each of
- * the same instructions, each starting where the one before ended (no
- * other thread ran between them, and the window and --sample kept every
- * one). One row per run rather than per execution: a loop of one block is
- * one row, and SQLite's cost per row is what bounds an instruction trace
- * (docs/performance.md). */
+/* A translated block, as the udata of its execution reports. */
+struct block {
+    int64_t id;
+    unsigned n_insns;
+    struct block *next; /* all of them, freed at the end */
+};
+static struct block *blocks;
+
+/* The run being gathered: whole executions of one block by one thread,
+ * each starting where the one before ended (no other thread ran between
+ * them, and the window and --sample kept every one). One row per run
+ * rather than per execution: a loop of one block is one row, and SQLite's
+ * cost per row is what bounds an instruction trace (docs/performance.md). */
 static struct {
-    int64_t icount, thread, block;
-    unsigned first, count, n_execs; /* n_execs 0: none */
+    const struct block *b; /* NULL: none */
+    int64_t icount, thread;
+    unsigned first, n_insns;
 } run;
 
 static void flush_run(void)
 {
-    if (!run.n_execs) return;
+    if (!run.b) return;
     reprise_row_int(t_exec, E_ICOUNT, run.icount);
     reprise_row_int(t_exec, E_THREAD, run.thread);
-    reprise_row_int(t_exec, E_BLOCK, run.block);
+    reprise_row_int(t_exec, E_BLOCK, run.b->id);
     reprise_row_int(t_exec, E_FIRST, run.first);
-    reprise_row_int(t_exec, E_COUNT, run.count);
-    reprise_row_int(t_exec, E_EXECS, run.n_execs);
+    reprise_row_int(t_exec, E_COUNT, run.n_insns);
     reprise_row_end(t_exec);
-    run.n_execs = 0;
+    run.b = NULL;
 }
 
 static void on_exec(void *udata, const struct reprise_block_exec *bx)
 {
-    int64_t block = (int64_t)(uintptr_t)udata;
+    const struct block *b = udata;
     int64_t icount = (int64_t)bx->point.icount;
-    if (run.n_execs && run.count && (uint64_t)(run.n_execs + 1) * run.count <= RUN_MAX &&
-        run.block == block && run.thread == bx->point.thread && run.first == bx->first &&
-        run.count == bx->count && icount == run.icount + (int64_t)run.n_execs * run.count) {
-        run.n_execs++;
+    bool whole = bx->first == 0 && bx->count == b->n_insns;
+    if (run.b == b && whole && run.first == 0 && run.n_insns % b->n_insns == 0 &&
+        run.thread == bx->point.thread && icount == run.icount + run.n_insns &&
+        run.n_insns + b->n_insns <= RUN_MAX) {
+        run.n_insns += b->n_insns;
         return;
     }
     flush_run();
+    run.b = b;
     run.icount = icount;
     run.thread = bx->point.thread;
-    run.block = block;
     run.first = bx->first;
-    run.count = bx->count;
-    run.n_execs = 1;
+    run.n_insns = bx->count;
 }
 
 static void on_finish(void *udata)
 {
     (void)udata;
     flush_run();
+    while (blocks) {
+        struct block *n = blocks->next;
+        free(blocks);
+        blocks = n;
+    }
 }
 
 static void on_translate(void *udata, struct reprise_tb *tb)
 {
-    (void)udata;
+    struct reprise_host *host = udata;
     int64_t id = (int64_t)reprise_tb_id(tb);
     unsigned n = reprise_tb_n_insns(tb);
     reprise_row_int(t_block, B_ID, id);
@@ -121,14 +137,21 @@ static void on_translate(void *udata, struct reprise_tb *tb)
         reprise_row_text(t_insn, I_DISAS, reprise_insn_disas(in));
         reprise_row_end(t_insn);
     }
-    reprise_tb_on_exec(tb, on_exec, (void *)(uintptr_t)id);
+    struct block *b = malloc(sizeof *b);
+    if (!b) {
+        reprise_error(host, "insn: out of memory");
+        return;
+    }
+    *b = (struct block){ .id = id, .n_insns = n, .next = blocks };
+    blocks = b;
+    reprise_tb_on_exec(tb, on_exec, b);
 }
 
 static int install(struct reprise_host *h)
 {
     t_block = reprise_table_declare(h, "block", block_cols, 3);
     t_insn = reprise_table_declare(h, "block_insn", insn_cols, 8);
-    t_exec = reprise_table_declare(h, "block_run", run_cols, 7);
+    t_exec = reprise_table_declare(h, "block_run", run_cols, 6);
     if (!t_block || !t_insn || !t_exec) return -1;
     reprise_table_index(t_insn, "block_id, idx");
     reprise_table_index(t_insn, "pc");
@@ -139,27 +162,31 @@ static int install(struct reprise_host *h)
     reprise_sql_at_end(h, "UPDATE block_insn SET symbol = sym(pc)");
     /* block_rep numbers the executions of a run (k from 0), so that plain
      * SQL (the sqlite3 shell too) turns a run into its executions: a rowid
-     * range, k < n_execs. CROSS JOIN keeps it the inner loop. */
+     * range, k < executions. CROSS JOIN keeps it the inner loop. */
     reprise_sql_at_end(h, "CREATE TABLE block_rep (k INTEGER PRIMARY KEY); "
                           "INSERT INTO block_rep WITH RECURSIVE s(k) AS (SELECT 0 UNION ALL "
                           "SELECT k + 1 FROM s WHERE k < " XSTR(RUN_MAX) " - 1) SELECT k FROM s");
+    /* A row of more instructions than its block holds is that many whole
+     * executions; any other row is one execution. */
     reprise_sql_at_end(h,
                        "CREATE VIEW block_exec AS "
-                       "SELECT r.icount + k.k * r.n_insns AS icount, r.thread AS thread, "
-                       "r.block_id AS block_id, r.first AS first, r.n_insns AS n_insns, "
-                       "r.id AS block_run_id, k.k AS rep "
-                       "FROM block_run r CROSS JOIN block_rep k ON k.k < r.n_execs");
+                       "SELECT r.icount + k.k * b.n_insns AS icount, r.thread AS thread, "
+                       "r.block_id AS block_id, r.first AS first, "
+                       "min(r.n_insns, b.n_insns) AS n_insns, r.id AS block_run_id, k.k AS rep "
+                       "FROM block_run r JOIN block b ON b.id = r.block_id "
+                       "CROSS JOIN block_rep k ON k.k < max(r.n_insns / b.n_insns, 1)");
     reprise_sql_at_end(h,
                        "CREATE VIEW insn_exec AS "
-                       "SELECT r.icount + k.k * r.n_insns + (i.idx - r.first) AS icount, "
+                       "SELECT r.icount + k.k * b.n_insns + (i.idx - r.first) AS icount, "
                        "r.thread AS thread, i.pc AS pc, i.size AS size, i.raw AS raw, "
                        "i.class AS class, i.disasm AS disasm, i.symbol AS symbol, "
                        "r.id AS block_run_id "
-                       "FROM block_run r JOIN block_insn i ON i.block_id = r.block_id "
-                       "AND i.idx >= r.first AND i.idx < r.first + r.n_insns "
-                       "CROSS JOIN block_rep k ON k.k < r.n_execs");
+                       "FROM block_run r JOIN block b ON b.id = r.block_id "
+                       "JOIN block_insn i ON i.block_id = r.block_id AND i.idx >= r.first "
+                       "AND i.idx < r.first + min(r.n_insns, b.n_insns) "
+                       "CROSS JOIN block_rep k ON k.k < max(r.n_insns / b.n_insns, 1)");
     reprise_on_finish(h, on_finish, NULL);
-    reprise_on_translate(h, on_translate, NULL);
+    reprise_on_translate(h, on_translate, h);
     return 0;
 }
 
