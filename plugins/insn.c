@@ -91,7 +91,7 @@ static void on_exec(void *udata, const struct reprise_block_exec *bx)
 {
     const struct block *b = udata;
     int64_t icount = (int64_t)bx->point.icount;
-    bool whole = bx->first == 0 && bx->count == b->n_insns;
+    bool whole = bx->first == 0 && bx->count == b->n_insns && b->n_insns > 0;
     if (run.b == b && whole && run.first == 0 && run.n_insns % b->n_insns == 0 &&
         run.thread == bx->point.thread && icount == run.icount + run.n_insns &&
         run.n_insns + b->n_insns <= RUN_MAX) {
@@ -139,7 +139,7 @@ static void on_translate(void *udata, struct reprise_tb *tb)
     }
     struct block *b = malloc(sizeof *b);
     if (!b) {
-        reprise_error(host, "insn: out of memory");
+        reprise_error(host, "out of memory");
         return;
     }
     *b = (struct block){ .id = id, .n_insns = n, .next = blocks };
