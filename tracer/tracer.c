@@ -1310,7 +1310,7 @@ int tracer_create(const char *db_path, const struct tracer_params *params, struc
     *out = tr;
     char buf[64];
     tracer_meta(tr, "reprise_version", REPRISE_VERSION);
-    tracer_meta(tr, "schema_version", "3");
+    tracer_meta(tr, "schema_version", "4");
     snprintf(buf, sizeof buf, "%" PRIu64, tr->params.from);
     tracer_meta(tr, "from", buf);
     if (tr->params.to != UINT64_MAX) {

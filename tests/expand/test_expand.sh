@@ -39,17 +39,30 @@ if [ "${s_insns:-}" = "$replayed" ] &&
     bad "expand summary: $(cat "$tmp/err")"; fi
 same "instructions = replay's count" "$(q t.db 'select sum(n_insns) from block_exec')" "$replayed"
 # Runs: loops make block_run shorter than block_exec; a row of several
-# executions holds whole ones (from position 0, a multiple of the block's
-# size) and at most 4096 instructions; and each execution of a run starts
-# where the one before it ended (every execution's icount is the end of
-# the one before, in time order: with one thread, the whole trace is back
-# to back).
+# repetitions of a path holds whole ones (from position 0, a multiple of
+# the path's size) and at most 4096 instructions; a row of less than its
+# path is part of one block; hello's loops include some of several blocks;
+# a path's blocks are laid out back to back (offset, sizes); and each
+# execution of a run starts where the one before it ended (every
+# execution's icount is the end of the one before, in time order: with
+# one thread, the whole trace is back to back).
 same "block_run: fewer rows than executions" \
     "$(q t.db 'select (select count(*) from block_run) < (select count(*) from block_exec)')" "1"
-same "block_run: runs of whole executions, at most 4096 instructions" \
-    "$(q t.db 'select count(*) from block_run r join block b on b.id = r.block_id
-               where r.n_insns > b.n_insns and (r.first <> 0 or r.n_insns % b.n_insns <> 0
-               or r.n_insns > 4096)')" "0"
+same "block_run: runs of whole repetitions, at most 4096 instructions" \
+    "$(q t.db 'select count(*) from block_run r join path p on p.id = r.path_id
+               where (r.n_insns >= p.n_insns and (r.first <> 0 or r.n_insns % p.n_insns <> 0))
+               or (r.n_insns > p.n_insns and r.n_insns > 4096)
+               or (r.n_insns < p.n_insns and p.n_blocks > 1)')" "0"
+same "block_run: some runs repeat a path of several blocks" \
+    "$(q t.db 'select count(*) > 0 from block_run r join path p on p.id = r.path_id
+               where p.n_blocks > 1 and r.n_insns >= 2 * p.n_insns')" "1"
+same "path_block: the blocks of a path, back to back" \
+    "$(q t.db 'select count(*) from path p where p.n_blocks <> (select count(*) from path_block
+               where path_id = p.id) or p.n_insns <> (select sum(n_insns) from path_block
+               where path_id = p.id) or exists (select 1 from path_block pb join block b
+               on b.id = pb.block_id where pb.path_id = p.id and (pb.n_insns <> b.n_insns
+               or pb.offset <> (select coalesce(sum(n_insns), 0) from path_block
+               where path_id = p.id and seq < pb.seq)))')" "0"
 same "block_exec: back to back" \
     "$(q t.db 'select count(*) from (select icount, lag(icount + n_insns) over (order by icount) prev
                from block_exec) where prev is not null and prev <> icount')" "0"
@@ -200,7 +213,7 @@ check "expand --function nosuch" 1 "$reprise" expand s.rpr -o e.db --function no
 expect_grep "unknown function named" "no function of that name" "$tmp/err"
 check "expand --limit" 0 "$reprise" expand s.rpr -o lim.db --limit 5000 -p insn -p mem
 same "--limit writes exactly that many plugin rows" \
-    "$(q lim.db 'select (select count(*) from block) + (select count(*) from block_insn) + (select count(*) from block_run) + (select count(*) from mem)')" "5000"
+    "$(q lim.db 'select (select count(*) from block) + (select count(*) from block_insn) + (select count(*) from path) + (select count(*) from path_block) + (select count(*) from block_run) + (select count(*) from mem)')" "5000"
 # A database that cannot be written (file size limit; SIGXFSZ ignored so
 # that writes fail with EFBIG): exit 1 with SQLite's reason.
 check "expand into a full file" 1 bash -c 'trap "" XFSZ; ulimit -f 64; exec "$@"' - \
