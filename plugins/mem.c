@@ -54,7 +54,10 @@ static int install(struct reprise_host *h)
     want_writes = reprise_arg_bool(h, "writes");
     t_mem = reprise_table_declare(h, "mem", mem_cols, 8);
     if (!t_mem) return -1;
-    reprise_table_index(t_mem, "addr");
+    /* The index is most of an expansion's time (SQLite sorts every
+     * address: docs/performance.md); without it a lookup by address
+     * (mem_history() too) scans, one by time still uses id. */
+    if (reprise_arg_bool(h, "index")) reprise_table_index(t_mem, "addr");
     reprise_on_translate(h, on_translate, NULL);
     return 0;
 }
@@ -62,6 +65,8 @@ static int install(struct reprise_host *h)
 static const struct reprise_arg_spec args[] = {
     { "reads", REPRISE_ARG_BOOL, "true", "record loads" },
     { "writes", REPRISE_ARG_BOOL, "true", "record stores and atomics" },
+    { "index", REPRISE_ARG_BOOL, "true",
+      "index addr after the load (most of the time; without it a query by address scans)" },
     { 0 },
 };
 

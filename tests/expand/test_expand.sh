@@ -76,7 +76,7 @@ same "first pc is the entry" "$(q t.db 'select pc from insn_exec where icount = 
 same "meta names the recording" "$(q t.db "select value from meta where key = 'recording'")" \
     "s.rpr"
 same "plugin args stored" "$(q t.db "select name || '=' || value from plugin_arg order by name")" \
-    "$(printf 'reads=true\nwrites=true')"
+    "$(printf 'index=true\nreads=true\nwrites=true')"
 
 # Disassembly of every distinct executed instruction against objdump.
 riscv64-linux-gnu-objdump -d "$sample" |

@@ -93,6 +93,15 @@ same "disasm(raw, pc) = block_insn.disasm" \
 # mem_history() against the overlap query, for the busiest 8-byte slot and
 # ranges inside and around it.
 a=$(q t.db "SELECT addr FROM mem WHERE size = 8 GROUP BY addr ORDER BY count(*) DESC, addr LIMIT 1")
+# mem:index=false: the same rows and mem_history() (a scan), no index.
+check "expand mem:index=false" 0 "$reprise" expand s.rpr -o ni.db -p mem:index=false
+same "mem:index=false: no index on mem, one by default" \
+    "$(q ni.db "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'mem'")|$(q t.db "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'mem'")" "0|1"
+same "mem:index=false: the same rows" "$(q ni.db "SELECT count(*), sum(icount * 7 + addr * 3 + value % 1000) FROM mem")" \
+    "$(q t.db "SELECT count(*), sum(icount * 7 + addr * 3 + value % 1000) FROM mem")"
+same "mem:index=false: the same mem_history" \
+    "$("$reprise" query ni.db "SELECT * FROM mem_history($a, 8)" -f csv)" \
+    "$("$reprise" query t.db "SELECT * FROM mem_history($a, 8)" -f csv)"
 for range in "$a 8" "$((a - 4)) 8" "$((a + 3)) 1" "$((a - 64)) 256"; do
     set -- $range
     ours=$("$reprise" query t.db "SELECT icount, thread, pc, addr, size, value, kind
