@@ -102,7 +102,6 @@ static int64_t next_path_id = 1;
 static struct path **path_tab;
 static size_t path_cap, path_count;
 
-
 static void emit_path(const struct path *p)
 {
     reprise_row_int(t_path, P_ID, p->id);
@@ -368,8 +367,9 @@ static int install(struct reprise_host *h)
     reprise_sql_at_end(h, "CREATE TABLE block_rep (k INTEGER PRIMARY KEY); "
                           "INSERT INTO block_rep WITH RECURSIVE s(k) AS (SELECT 0 UNION ALL "
                           "SELECT k + 1 FROM s WHERE k < " XSTR(RUN_MAX) " - 1) SELECT k FROM s");
-    /* A row of more instructions than its path holds is that many whole
-     * repetitions; any other row is one execution of a path of one block.
+    /* A row of at least the instructions its path holds is that many
+     * whole repetitions; any shorter row is part of one execution of a
+     * path of one block.
      * CROSS JOIN fixes the loops' order (run, repetition, block of the
      * path, instruction): each a lookup, and a run's rows in time order. */
     reprise_sql_at_end(h,
